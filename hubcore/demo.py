@@ -1,0 +1,146 @@
+"""The demo municipality: two hubs, their rooms, about 60 people in households.
+
+みどり野町 is invented; its town names are of one plausible place, and every
+person's フリガナ matches their kanji (Faker's *_pair methods, seeded).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from faker import Faker
+
+from hubcore.db import database, write_transaction
+from hubcore.people.models import Household, Person
+from hubcore.plugins import get_host
+from hubcore.rooms.models import Room
+from hubcore.sites import operations as site_ops
+from hubcore.sites.models import Municipality, Site
+
+DEMO_MUNICIPALITY = "midorino"
+TODAY = dt.date(2026, 4, 1)  # ages are reckoned from a fixed day so the demo is stable
+
+SITES = [
+    {
+        "slug": "midorino-school",
+        "name": "旧みどり野小学校 ごちゃまぜ広場",
+        "name_kana": "キュウミドリノショウガッコウ ゴチャマゼヒロバ",
+        "address": "長野県みどり野町上原1200",
+        "description": "2019年に閉校した小学校の教室を使う多世代交流拠点。"
+                       "一時預かり、デイサービス、こども食堂が同じ建物で過ごします。",
+        "rooms": [
+            ("多目的室(旧3年1組)", 30, "2F", "projector,wifi", True, "黒板を残した元教室"),
+            ("和室(旧家庭科準備室)", 15, "1F", "tatami,nap_area", False, "午睡スペース"),
+            ("調理室", 20, "1F", "kitchen,accessible_toilet", False, "こども食堂・料理教室"),
+            ("図書コーナー", 10, "2F", "wifi", True, ""),
+            ("相談室", 4, "1F", "", False, "個別相談用。要予約"),
+        ],
+        "towns": ["上原", "下原", "緑ヶ丘"],
+    },
+    {
+        "slug": "ekimae-engawa",
+        "name": "えきまえ商店街 まちの縁側",
+        "name_kana": "エキマエショウテンガイ マチノエンガワ",
+        "address": "長野県みどり野町栄町2-14",
+        "description": "シャッターが下りていた元呉服店を改修した拠点。"
+                       "テレワーク、しごとコンビニ、空き家相談の窓口があります。",
+        "rooms": [
+            ("土間スペース", 20, "1F", "accessible_toilet,wifi", True, "元店舗の売り場"),
+            ("小上がり", 8, "1F", "tatami", False, ""),
+            ("キッチン", 10, "1F", "kitchen", False, ""),
+            ("ワークスペース", 12, "2F", "wifi,projector", True, "コワーキング"),
+        ],
+        "towns": ["栄町", "本町", "駅前"],
+    },
+]
+
+# (relationship, age range, sex); each household shape is a list of members.
+HOUSEHOLD_SHAPES = [
+    [("世帯主", (30, 42), "m"), ("配偶者", (29, 40), "f"), ("子", (0, 5), "x"), ("子", (3, 11), "x")],
+    [("世帯主", (33, 45), "f"), ("子", (6, 12), "x")],
+    [("世帯主", (70, 84), "m"), ("配偶者", (68, 82), "f")],
+    [("世帯主", (76, 92), "f")],
+    [("世帯主", (38, 50), "m"), ("配偶者", (36, 48), "f"), ("子", (12, 17), "x"),
+     ("父", (68, 80), "m"), ("母", (66, 78), "f")],
+    [("世帯主", (24, 39), "x")],
+    [("世帯主", (28, 36), "m"), ("配偶者", (27, 35), "f"), ("子", (0, 2), "x")],
+]
+
+
+def _person_name(fake: Faker, rng: random.Random, sex: str) -> tuple[str, str]:
+    if sex == "x":
+        sex = rng.choice("mf")
+    kanji, kana, _ = fake.first_name_male_pair() if sex == "m" else fake.first_name_female_pair()
+    return kanji, kana
+
+
+def _birth_date(rng: random.Random, ages: tuple[int, int]) -> dt.date:
+    age = rng.randint(*ages)
+    return TODAY - dt.timedelta(days=age * 365 + rng.randint(0, 364))
+
+
+def load_demo() -> str:
+    """Create the demo municipality unless it exists. Returns a summary for the terminal."""
+    from hubcore.people.operations import create_household_from_parts, create_person_from_parts
+
+    host = get_host()
+    with database.connection_context():
+        if Municipality.select().where(Municipality.slug == DEMO_MUNICIPALITY).exists():
+            return "demo data already loaded (municipality 'midorino')"
+        fake = Faker("ja_JP")
+        fake.seed_instance(2026)
+        rng = random.Random(2026)
+        with write_transaction():
+            m = Municipality.create(slug=DEMO_MUNICIPALITY, name="みどり野町",
+                                    name_kana="ミドリノマチ", prefecture="長野県")
+            sites = []
+            total_people = 0
+            for spec in SITES:
+                site = Site.create(municipality=m, slug=spec["slug"], name=spec["name"],
+                                   name_kana=spec["name_kana"], address=spec["address"],
+                                   description=spec["description"])
+                for order, (name, cap, floor, feats, share, notes) in enumerate(spec["rooms"]):
+                    Room.create(site=site, name=name, capacity=cap, floor=floor, features=feats,
+                                shareable=share, notes=notes, sort_order=order)
+                people = []
+                for i in range(15):
+                    shape = HOUSEHOLD_SHAPES[i % len(HOUSEHOLD_SHAPES)]
+                    family, family_kana, _ = fake.last_name_pair()
+                    town = spec["towns"][i % len(spec["towns"])]
+                    address = f"長野県みどり野町{town}{rng.randint(1, 30)}-{rng.randint(1, 20)}"
+                    household = create_household_from_parts(
+                        site, name=f"{family}家", name_kana=f"{family_kana}ケ",
+                        postal_code=f"399-{4300 + i:04d}", address=address,
+                        phone=fake.phone_number())
+                    for relationship, ages, sex in shape:
+                        if len(people) >= 30:
+                            break
+                        given, given_kana = _person_name(fake, rng, sex)
+                        adult = ages[0] >= 18
+                        people.append(create_person_from_parts(
+                            site, household=household, family_name=family, given_name=given,
+                            family_name_kana=family_kana, given_name_kana=given_kana,
+                            birth_date=_birth_date(rng, ages), relationship=relationship,
+                            phone=fake.phone_number() if adult else "",
+                            email=(f"{fake.user_name()}@example.jp" if adult and rng.random() < .5
+                                   else ""),
+                            emergency_contact_name="" if relationship == "世帯主" and ages[0] < 60
+                            else f"{fake.last_name()} {fake.first_name()}",
+                            emergency_contact_phone=fake.phone_number(),
+                            emergency_contact_relation="長男" if ages[0] >= 65 else "親族",
+                        ))
+                    if len(people) >= 30:
+                        break
+                total_people += len(people)
+                sites.append((site, people))
+            for name in host.optional_names():
+                site_ops.set_municipality_plugin(m, name, True)
+                for site, _ in sites:
+                    site_ops.set_site_plugin(site, name, True)
+            for site, people in sites:
+                site._hooks = None
+                site.hooks.load_demo_data(site=site, people=people)
+    lines = [f"demo municipality みどり野町 (midorino): {len(sites)} sites, {total_people} people"]
+    lines += [f"  /s/{s.slug}/  {s.name}" for s, _ in sites]
+    return "\n".join(lines)

@@ -1,0 +1,162 @@
+"""What a person or household form or API request may contain."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hubcore.forms import nfkc
+from hubcore.i18n import gettext as _
+from hubcore.kana import to_katakana
+
+# Katakana, the long-vowel mark, the middle dot and spaces: what フリガナ may hold.
+_KANA = re.compile(r"^[\u30A0-\u30FF\u3000 ]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9-]{8,14}$")
+_POSTAL = re.compile(r"^\d{3}-?\d{4}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _text(v):
+    return unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v
+
+
+def _kana(v, label: str):
+    if not isinstance(v, str):
+        return v
+    k = to_katakana(v).strip()
+    if k and not _KANA.match(k):
+        raise ValueError(_("{label} must be written in kana.").format(label=_(label)))
+    return k
+
+
+def _phone(v, label: str):
+    v = nfkc(v)
+    if v and not _PHONE.match(v.replace("(", "-").replace(")", "-").replace("--", "-")):
+        raise ValueError(_("{label} must be a phone number such as 0263-12-3456.").format(
+            label=_(label)))
+    return v
+
+
+class PersonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    family_name: str = Field(title="Family name", min_length=1, max_length=50)
+    given_name: str = Field(title="Given name", min_length=1, max_length=50)
+    family_name_kana: str = Field(title="Family name (kana)", min_length=1, max_length=100)
+    given_name_kana: str = Field(title="Given name (kana)", min_length=1, max_length=100)
+    birth_date: dt.date | None = Field(None, title="Birth date")
+    household_id: int | None = Field(None, title="Household")
+    relationship: str = Field("", title="Relationship in the household", max_length=30)
+    phone: str = Field("", title="Phone", max_length=20)
+    email: str = Field("", title="Email", max_length=200)
+    emergency_contact_name: str = Field("", title="Emergency contact", max_length=100)
+    emergency_contact_phone: str = Field("", title="Emergency contact phone", max_length=20)
+    emergency_contact_relation: str = Field("", title="Emergency contact relationship",
+                                            max_length=30)
+    notes: str = Field("", title="Notes", max_length=2000)
+
+    _names = field_validator("family_name", "given_name", "relationship",
+                             "emergency_contact_name", "emergency_contact_relation",
+                             mode="before")(lambda v: _text(v))
+
+    @field_validator("family_name_kana", mode="before")
+    @classmethod
+    def _family_kana(cls, v):
+        return _kana(v, "Family name (kana)")
+
+    @field_validator("given_name_kana", mode="before")
+    @classmethod
+    def _given_kana(cls, v):
+        return _kana(v, "Given name (kana)")
+
+    @field_validator("birth_date", "household_id", mode="before")
+    @classmethod
+    def _half_width(cls, v):
+        return nfkc(v)
+
+    @field_validator("birth_date")
+    @classmethod
+    def _plausible_birth(cls, v):
+        if v is not None and not (dt.date(1900, 1, 1) <= v <= dt.date.today()):
+            raise ValueError(_("Birth date must be between 1900 and today."))
+        return v
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone(cls, v):
+        return _phone(v, "Phone")
+
+    @field_validator("emergency_contact_phone", mode="before")
+    @classmethod
+    def _emergency_phone(cls, v):
+        return _phone(v, "Emergency contact phone")
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _email(cls, v):
+        v = nfkc(v)
+        if v and not _EMAIL.match(v):
+            raise ValueError(_("Email must be an address such as name@example.jp."))
+        return v
+
+
+class HouseholdIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(title="Household name", min_length=1, max_length=100)
+    name_kana: str = Field(title="Household name (kana)", min_length=1, max_length=200)
+    postal_code: str = Field("", title="Postal code", max_length=8)
+    address: str = Field("", title="Address", max_length=300)
+    phone: str = Field("", title="Phone", max_length=20)
+
+    _name = field_validator("name", "address", mode="before")(lambda v: _text(v))
+
+    @field_validator("name_kana", mode="before")
+    @classmethod
+    def _kana(cls, v):
+        return _kana(v, "Household name (kana)")
+
+    @field_validator("postal_code", mode="before")
+    @classmethod
+    def _postal(cls, v):
+        v = nfkc(v).replace("〒", "").strip() if isinstance(v, str) else v
+        if v and not _POSTAL.match(v):
+            raise ValueError(_("Postal code must be seven digits such as 399-4301."))
+        return f"{v[:3]}-{v[-4:]}" if v else v
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone(cls, v):
+        return _phone(v, "Phone")
+
+
+class PersonOut(BaseModel):
+    id: int
+    site: str
+    household_id: int | None
+    family_name: str
+    given_name: str
+    family_name_kana: str
+    given_name_kana: str
+    birth_date: dt.date | None
+    relationship: str
+    phone: str
+    email: str
+    emergency_contact_name: str
+    emergency_contact_phone: str
+    emergency_contact_relation: str
+    notes: str
+
+
+class HouseholdOut(BaseModel):
+    id: int
+    site: str
+    name: str
+    name_kana: str
+    postal_code: str
+    address: str
+    phone: str
+    member_ids: list[int]

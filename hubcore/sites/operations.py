@@ -1,0 +1,176 @@
+"""Sites, municipalities and plugin enablement: plain functions over the models."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hubcore.db import database, write_transaction
+from hubcore.errors import NotFound
+from hubcore.plugins import PluginError, SiteHooks, get_host
+from hubcore.sites.models import Municipality, MunicipalityPlugin, Site, SitePlugin
+
+
+def get_site(slug: str) -> Site:
+    site = Site.select(Site, Municipality).join(Municipality).where(Site.slug == slug).first()
+    if site is None:
+        raise NotFound(slug)
+    return site
+
+
+def get_municipality(slug: str) -> Municipality:
+    m = Municipality.get_or_none(Municipality.slug == slug)
+    if m is None:
+        raise NotFound(slug)
+    return m
+
+
+def list_municipalities() -> list[Municipality]:
+    return list(Municipality.select().order_by(Municipality.name_kana, Municipality.id))
+
+
+def list_sites(municipality: Municipality | None = None) -> list[Site]:
+    q = Site.select(Site, Municipality).join(Municipality)
+    if municipality is not None:
+        q = q.where(Site.municipality == municipality)
+    return list(q.order_by(Municipality.name_kana, Site.name_kana, Site.id))
+
+
+def enabled_plugins(site: Site) -> frozenset[str]:
+    """Optional plugins on for ``site``: on for the site and for its municipality."""
+    installed = set(get_host().optional_names())
+    rows = (
+        SitePlugin.select(SitePlugin.plugin)
+        .join(
+            MunicipalityPlugin,
+            on=(
+                (MunicipalityPlugin.plugin == SitePlugin.plugin)
+                & (MunicipalityPlugin.municipality == site.municipality_id)
+            ),
+        )
+        .where(
+            (SitePlugin.site == site.id) & SitePlugin.enabled & MunicipalityPlugin.enabled
+        )
+        .tuples()
+    )
+    return frozenset(p for (p,) in rows if p in installed)
+
+
+def site_relay(site: Site) -> SiteHooks:
+    return get_host().relay(enabled_plugins(site))
+
+
+def is_enabled(site: Site, plugin: str) -> bool:
+    meta = get_host().meta(plugin)
+    return meta.core or plugin in enabled_plugins(site)
+
+
+def allowed_for_municipality(municipality: Municipality) -> frozenset[str]:
+    rows = MunicipalityPlugin.select(MunicipalityPlugin.plugin).where(
+        (MunicipalityPlugin.municipality == municipality) & MunicipalityPlugin.enabled
+    )
+    return frozenset(r.plugin for r in rows)
+
+
+def _optional(plugin: str):
+    meta = get_host().meta(plugin)
+    if meta.core:
+        raise PluginError(f"{plugin!r} is part of the core and cannot be switched")
+    return meta
+
+
+def _upsert(model, keys: dict, enabled: bool) -> None:
+    now = dt.datetime.now(dt.UTC)
+    row = model.get_or_none(*[getattr(model, k) == v for k, v in keys.items()])
+    if row is None:
+        model.create(**keys, enabled=enabled, changed_at=now)
+    elif row.enabled != enabled:
+        row.enabled = enabled
+        row.changed_at = now
+        row.save()
+
+
+def set_municipality_plugin(municipality: Municipality, plugin: str, enabled: bool) -> list[Site]:
+    """Allow or forbid a plugin for a whole municipality.
+
+    Forbidding it switches it off on every site of the municipality at once (their
+    site rows are kept, so allowing it again brings those sites back as they were).
+    Returns the sites whose effective state changed.
+    """
+    meta = _optional(plugin)
+    sites = list_sites(municipality)
+    with write_transaction():
+        before = {s.id: plugin in enabled_plugins(s) for s in sites}
+        if enabled:
+            _check_requirements_allowed(municipality, meta.requires)
+        else:
+            _check_no_dependants(plugin, allowed_for_municipality(municipality), "municipality")
+        _upsert(MunicipalityPlugin, {"municipality": municipality, "plugin": plugin}, enabled)
+        changed = [s for s in sites if (plugin in enabled_plugins(s)) != before[s.id]]
+        for s in changed:
+            _notify(s, plugin, enabled)
+    return changed
+
+
+def set_site_plugin(site: Site, plugin: str, enabled: bool) -> bool:
+    """Switch a plugin on or off for one site. Returns whether anything changed.
+
+    Never deletes data: switching off hides the plugin, switching on shows its data again.
+    """
+    meta = _optional(plugin)
+    with write_transaction():
+        was = plugin in enabled_plugins(site)
+        if enabled:
+            if plugin not in allowed_for_municipality(site.municipality):
+                raise PluginError(
+                    f"{plugin!r} is not enabled for the municipality {site.municipality.slug!r}; "
+                    f"first: hubcore plugins enable {plugin} --municipality "
+                    f"{site.municipality.slug}"
+                )
+            missing = [r for r in meta.requires if not is_enabled(site, r)]
+            if missing:
+                raise PluginError(f"{plugin!r} requires {', '.join(missing)} on this site first")
+        else:
+            _check_no_dependants(plugin, enabled_plugins(site), "site")
+        _upsert(SitePlugin, {"site": site, "plugin": plugin}, enabled)
+        site._hooks = None
+        now = plugin in enabled_plugins(site)
+        if now != was:
+            _notify(site, plugin, now)
+    return now != was
+
+
+def _check_requirements_allowed(municipality: Municipality, requires) -> None:
+    host = get_host()
+    allowed = allowed_for_municipality(municipality)
+    missing = [r for r in requires if not host.meta(r).core and r not in allowed]
+    if missing:
+        raise PluginError(f"requires {', '.join(missing)} for the municipality first")
+
+
+def _check_no_dependants(plugin: str, active: frozenset[str], where: str) -> None:
+    host = get_host()
+    dependants = sorted(n for n in active if plugin in host.meta(n).requires)
+    if dependants:
+        raise PluginError(f"{', '.join(dependants)} requires {plugin!r}: switch it off on this "
+                          f"{where} first")
+
+
+def _notify(site: Site, plugin: str, enabled: bool) -> None:
+    relay = get_host().only(plugin)
+    if enabled:
+        relay.plugin_enabled(site=site)
+    else:
+        relay.plugin_disabled(site=site)
+
+
+def plugin_overview() -> list[dict]:
+    """Every installed plugin with the sites where it is on (for `hubcore plugins`)."""
+    host = get_host()
+    with database.connection_context():
+        sites = list_sites()
+        on = {s.id: enabled_plugins(s) for s in sites}
+    out = []
+    for p in host.ordered():
+        names = [s.slug for s in sites if p.meta.core or p.meta.name in on[s.id]]
+        out.append({"meta": p.meta, "source": p.source, "sites": names})
+    return out

@@ -1,0 +1,180 @@
+"""What routes share: rendering with the site's theme, nav items, widgets, form helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from hubcore import i18n
+from hubcore.plugins import get_host
+
+CORE_TEMPLATES = Path(__file__).parent / "templates"
+REPO_THEMES = Path(__file__).resolve().parent.parent / "themes"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    order: int = 100
+    key: str = ""  # marks the item current when the page's `nav` equals it
+
+
+@dataclass(frozen=True)
+class Widget:
+    title: str
+    html: Markup
+    order: int = 100
+
+
+def theme_dirs() -> list[Path]:
+    from hubcore.config import instance_path
+
+    return [instance_path() / "themes", REPO_THEMES]
+
+
+def find_theme(name: str) -> Path | None:
+    for base in theme_dirs():
+        d = base / name
+        if d.is_dir():
+            return d
+    return None
+
+
+def _core_loaders() -> list[jinja2.BaseLoader]:
+    host = get_host()
+    dirs = [CORE_TEMPLATES] + [
+        p.templates_dir for p in host.ordered() if p.meta.core and p.templates_dir
+    ]
+    return [jinja2.FileSystemLoader([str(d) for d in dirs])]
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(theme: str, generation: int) -> jinja2.Environment:
+    host = get_host()
+    plugins = [p for p in host.ordered() if not p.meta.core and p.templates_dir]
+    core = jinja2.ChoiceLoader(_core_loaders())
+    choice: list[jinja2.BaseLoader] = []
+    theme_dir = find_theme(theme)
+    if theme_dir and (theme_dir / "templates").is_dir():
+        choice.append(jinja2.FileSystemLoader(str(theme_dir / "templates")))
+    choice += [jinja2.FileSystemLoader(str(p.templates_dir)) for p in plugins]
+    choice.append(core)
+    # "core:base.html" and "<plugin>:x.html" name the original, so an override can extend it.
+    prefixed = {"core": core} | {
+        p.meta.name: jinja2.FileSystemLoader(str(p.templates_dir)) for p in plugins
+    }
+    choice.append(jinja2.PrefixLoader(prefixed, delimiter=":"))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(choice),
+        autoescape=jinja2.select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
+    env.globals["theme_name"] = theme if theme_dir else None
+    env.filters["wareki"] = wareki
+    env.filters["date_ja"] = date_ja
+    env.globals["site_url"] = site_url
+    host.pm.hook.prepare_jinja2_environment(env=env)
+    return env
+
+
+def environment(theme: str = "default") -> jinja2.Environment:
+    return _environment(theme, get_host().generation)
+
+
+WAREKI = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"), (dt.date(1926, 12, 25), "昭和"),
+          (dt.date(1912, 7, 30), "大正"), (dt.date(1868, 1, 25), "明治"))
+
+
+def wareki(day: dt.date | None) -> str:
+    """A date in 和暦, e.g. 令和8年11月28日 (元年 for the first year of an era)."""
+    if day is None:
+        return ""
+    for start, era in WAREKI:
+        if day >= start:
+            year = day.year - start.year + 1
+            return f"{era}{'元' if year == 1 else year}年{day.month}月{day.day}日"
+    return day.isoformat()
+
+
+def date_ja(day: dt.date | None) -> str:
+    if day is None:
+        return ""
+    if i18n.current_language.get() == "ja":
+        return f"{day.year}年{day.month}月{day.day}日"
+    return day.isoformat()
+
+
+def site_context(request: Request) -> dict[str, Any]:
+    """Menu and slot helper for pages under /s/{site}/."""
+    site = getattr(request.state, "site", None)
+    if site is None:
+        return {}
+    items = [i for batch in site.hooks.navigation_items(site=site, request=request) for i in batch]
+    items.sort(key=lambda i: (i.order, i.label))
+
+    def slot(name: str) -> Markup:
+        parts = site.hooks.template_slot(site=site, slot=name, request=request)
+        return Markup("").join(Markup(p) if isinstance(p, Markup) else Markup.escape(p)
+                               for p in parts if p)
+
+    return {"site": site, "nav_items": items, "slot": slot}
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    site = getattr(request.state, "site", None)
+    env = environment(site.theme if site is not None else "default")
+    ctx = {
+        "request": request,
+        "lang": i18n.current_language.get(),
+        "is_htmx": request.headers.get("HX-Request") == "true",
+        **site_context(request),
+        **(context or {}),
+    }
+    html = env.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
+
+
+def render_fragment(request: Request, template: str, context: dict[str, Any] | None = None) -> Markup:
+    """Render a template to HTML for a widget or panel."""
+    site = getattr(request.state, "site", None)
+    env = environment(site.theme if site is not None else "default")
+    ctx = {"request": request, "lang": i18n.current_language.get(), **(context or {})}
+    return Markup(env.get_template(template).render(ctx))
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def redirect(url: str, request: Request) -> Response:
+    """After a successful POST: a 303, or an HX-Redirect header for htmx."""
+    if is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return Response(status_code=303, headers={"Location": url})
+
+
+def site_url(site, *parts: str) -> str:
+    return "/s/" + "/".join([site.slug, *[str(p).strip("/") for p in parts if p != ""]]) + "/"
+
+
+def read_form(request: Request, lists: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The posted form as a clean dict, from a plain ``def`` endpoint (a worker thread)."""
+    import anyio.from_thread
+
+    from hubcore.forms import form_dict
+
+    return form_dict(anyio.from_thread.run(request.form), lists=lists)
