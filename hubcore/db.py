@@ -85,10 +85,13 @@ def make_database(url: str) -> peewee.Database:
 
 
 def configure(url: str) -> peewee.Database:
-    """Point every model at the database of ``url``."""
+    """Point every model at the database of ``url`` (kept as it is if already there)."""
+    if database.obj is not None and getattr(database.obj, "hubcore_url", None) == url:
+        return database.obj
     db = make_database(url)
+    db.hubcore_url = url
     if database.obj is not None:
-        database.obj.close_all() if hasattr(database.obj, "close_all") else database.obj.close()
+        database.obj.close_all()
     database.initialize(db)
     return db
 

@@ -1,0 +1,213 @@
+"""Fixtures and helpers for hubcore's tests and for plugin authors' tests.
+
+Use it from a conftest.py with ``pytest_plugins = ["hubcore.testing"]``. Every test
+that asks for ``db_url`` (or for a fixture built on it: ``database``, ``client``,
+``site``) runs twice: on SQLite and on a real PostgreSQL in a throwaway cluster
+that the test session starts (and stops). Without PostgreSQL binaries those runs
+skip with the reason; with HUBCORE_REQUIRE_POSTGRES=1 (as in CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from hubcore import db
+from hubcore.config import Settings
+from hubcore.migrations import migrate
+from hubcore.plugins import get_host
+
+PG_PORT = int(os.environ.get("HUBCORE_TEST_PG_PORT", "54329"))
+
+
+# --- helpers ---------------------------------------------------------------
+
+
+def make_site(slug: str = "test-site", municipality: str = "test-town", name: str = "テスト拠点",
+              plugins: tuple[str, ...] = ()):
+    """Create (or fetch) a municipality and a site, with ``plugins`` switched on."""
+    from hubcore.sites import operations as ops
+    from hubcore.sites.models import Municipality, Site
+
+    m, _ = Municipality.get_or_create(slug=municipality, defaults={"name": "テスト町",
+                                                                   "name_kana": "テストチョウ"})
+    site, _ = Site.get_or_create(slug=slug, defaults={"municipality": m, "name": name,
+                                                      "name_kana": "テストキョテン"})
+    for plugin in plugins:
+        ops.set_municipality_plugin(m, plugin, True)
+        ops.set_site_plugin(site, plugin, True)
+    site._hooks = None
+    return site
+
+
+@contextlib.contextmanager
+def registered(*modules: ModuleType) -> Iterator[None]:
+    """Register plugin modules for the duration of a ``with`` block, then remove them."""
+    host = get_host()
+    names = [host.register(m).name for m in modules]
+    try:
+        yield
+    finally:
+        for name in reversed(names):
+            host.unregister(name)
+
+
+# --- PostgreSQL throwaway cluster ----------------------------------------------
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PostgresCluster:
+    """A private cluster in a temp folder, on 127.0.0.1, trust auth; gone at the end."""
+
+    def __init__(self, bindir: Path, port: int):
+        self.bindir = bindir
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="hubcore-pg-"))
+        self.as_postgres = os.geteuid() == 0  # root may not run initdb
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(a) for a in args]
+        if self.as_postgres:
+            cmd = ["su", "postgres", "-c", " ".join(f"'{c}'" for c in cmd)]
+        subprocess.run(cmd, check=True, capture_output=True, text=True)
+
+    def start(self) -> str:
+        if self.as_postgres:
+            shutil.chown(self.dir, "postgres")
+        data = self.dir / "data"
+        self._run(self.bindir / "initdb", "-D", data, "-U", "postgres", "--auth-local=trust",
+                  "--auth-host=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(self.bindir / "pg_ctl", "-D", data, "-o", opts, "-l", self.dir / "log",
+                  "-w", "start")
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self._run(self.bindir / "pg_ctl", "-D", self.dir / "data", "-m", "immediate", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _admin_execute(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql://", "postgresql://", 1), autocommit=True) as c:
+        c.execute(sql)
+
+
+# --- fixtures ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str | None]:
+    """The admin URL of the session's PostgreSQL, or None where none can run."""
+    url = os.environ.get("HUBCORE_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    bindir = _pg_bin()
+    if bindir is None:
+        yield None
+        return
+    cluster = PostgresCluster(bindir, PG_PORT)
+    try:
+        url = cluster.start()
+    except subprocess.CalledProcessError as exc:
+        cluster.stop()
+        raise RuntimeError(f"PostgreSQL test cluster did not start: {exc.stderr}") from exc
+    try:
+        yield url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def _templates(postgres_server, tmp_path_factory) -> dict[str, str]:
+    """A migrated template database per engine, copied for each test (faster than migrating)."""
+    out = {}
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    db.configure(f"sqlite:///{path}")
+    migrate(get_host())
+    db.database.obj.close_all()
+    out["sqlite"] = str(path)
+    if postgres_server:
+        _admin_execute(postgres_server, "DROP DATABASE IF EXISTS hubcore_template")
+        _admin_execute(postgres_server, "CREATE DATABASE hubcore_template")
+        db.configure(postgres_server.rsplit("/", 1)[0] + "/hubcore_template")
+        migrate(get_host())
+        db.database.obj.close_all()
+        out["postgresql"] = postgres_server
+    return out
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, _templates, tmp_path) -> Iterator[str]:
+    """A fresh, migrated database for one test: SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "hubcore.sqlite3"
+        shutil.copy(_templates["sqlite"], path)
+        yield f"sqlite:///{path}"
+        return
+    admin = _templates.get("postgresql")
+    if admin is None:
+        if os.environ.get("HUBCORE_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required (HUBCORE_REQUIRE_POSTGRES=1) but no binaries "
+                        "were found: apt-get install postgresql")
+        pytest.skip("no PostgreSQL server binaries on this machine (apt-get install postgresql)")
+    name = "t_" + uuid.uuid4().hex[:12]
+    _admin_execute(admin, f"CREATE DATABASE {name} TEMPLATE hubcore_template")
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + name
+    finally:
+        if db.database.obj is not None:
+            db.database.obj.close_all()
+        _admin_execute(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def database(db_url) -> Iterator[str]:
+    """The test's database configured for hubcore, with a connection open in this thread."""
+    db.configure(db_url)
+    with db.database.connection_context():
+        yield db_url
+    db.database.obj.close_all()
+
+
+@pytest.fixture
+def settings(db_url, tmp_path, monkeypatch) -> Settings:
+    monkeypatch.setenv("HUBCORE_INSTANCE", str(tmp_path / "instance"))
+    return Settings(instance=tmp_path / "instance", database_url=db_url, secret_key="test-key")
+
+
+@pytest.fixture
+def site(database):
+    """A site of a test municipality, no optional plugin switched on."""
+    return make_site()
+
+
+@pytest.fixture
+def client(settings, database):
+    """A Starlette TestClient on the app, over the test's database."""
+    from starlette.testclient import TestClient
+
+    from hubcore.app import create_app
+
+    with TestClient(create_app(settings)) as c:
+        yield c
