@@ -25,14 +25,28 @@ class Migrations:
 def create_tables(*models: type[BaseModel]) -> Step:
     """A step that creates tables (and their indexes) as the models define them now.
 
-    Use it for a plugin's first version only: later versions must say what changes
-    (``migrator.add_column`` ...), since models will have moved on by then.
+    Use it for a plugin's first version. Since it creates today's columns on a fresh
+    install, later column steps must tolerate finding theirs already there: use
+    ``add_column`` below, which does.
     """
 
     def step(db: peewee.Database, migrator: SchemaMigrator) -> None:
-        db.create_tables(models, safe=False)
+        db.create_tables(models, safe=True)
 
     step.__doc__ = "create " + ", ".join(m._meta.table_name for m in models)
+    return step
+
+
+def add_column(table: str, name: str, field: peewee.Field) -> Step:
+    """A step that adds a column unless the table has it already (a fresh install)."""
+
+    def step(db: peewee.Database, migrator: SchemaMigrator) -> None:
+        from playhouse.migrate import migrate as run
+
+        if name not in {c.name for c in db.get_columns(table)}:
+            run(migrator.add_column(table, name, field))
+
+    step.__doc__ = f"add {table}.{name}"
     return step
 
 

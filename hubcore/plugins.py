@@ -48,25 +48,28 @@ class LoadedPlugin:
     meta: PluginMeta
     module: ModuleType
     source: str  # "entry point" or "registered" (tests, examples)
-    path: Path = field(init=False)
+    # The package folder; None for a plugin object made in code (tests, scripts).
+    path: Path | None = field(init=False)
 
     def __post_init__(self) -> None:
-        self.path = Path(self.module.__file__).parent
+        file = getattr(self.module, "__file__", None)
+        self.path = Path(file).parent if file else None
+
+    def _dir(self, name: str) -> Path | None:
+        d = self.path / name if self.path else None
+        return d if d is not None and d.is_dir() else None
 
     @property
     def templates_dir(self) -> Path | None:
-        d = self.path / "templates"
-        return d if d.is_dir() else None
+        return self._dir("templates")
 
     @property
     def static_dir(self) -> Path | None:
-        d = self.path / "static"
-        return d if d.is_dir() else None
+        return self._dir("static")
 
     @property
     def locale_dir(self) -> Path | None:
-        d = self.path / "locale"
-        return d if d.is_dir() else None
+        return self._dir("locale")
 
 
 class SiteHooks:

@@ -181,6 +181,26 @@ def db_url(request, _templates, tmp_path) -> Iterator[str]:
         _admin_execute(admin, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request, postgres_server, tmp_path) -> Iterator[str]:
+    """A database with no tables at all (for migration tests): SQLite, then PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    if postgres_server is None:
+        if os.environ.get("HUBCORE_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required (HUBCORE_REQUIRE_POSTGRES=1) but not available")
+        pytest.skip("no PostgreSQL server binaries on this machine (apt-get install postgresql)")
+    name = "e_" + uuid.uuid4().hex[:12]
+    _admin_execute(postgres_server, f"CREATE DATABASE {name}")
+    try:
+        yield postgres_server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        if db.database.obj is not None:
+            db.database.obj.close_all()
+        _admin_execute(postgres_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
 @pytest.fixture
 def database(db_url) -> Iterator[str]:
     """The test's database configured for hubcore, with a connection open in this thread."""

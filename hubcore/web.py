@@ -58,7 +58,7 @@ def _core_loaders() -> list[jinja2.BaseLoader]:
 
 
 @functools.lru_cache(maxsize=16)
-def _environment(theme: str, generation: int) -> jinja2.Environment:
+def _environment(theme: str, generation: int, instance: str) -> jinja2.Environment:
     host = get_host()
     plugins = [p for p in host.ordered() if not p.meta.core and p.templates_dir]
     core = jinja2.ChoiceLoader(_core_loaders())
@@ -91,7 +91,10 @@ def _environment(theme: str, generation: int) -> jinja2.Environment:
 
 
 def environment(theme: str = "default") -> jinja2.Environment:
-    return _environment(theme, get_host().generation)
+    """The Jinja2 environment of a theme, built once per theme and plugin set."""
+    from hubcore.config import instance_path
+
+    return _environment(theme, get_host().generation, str(instance_path()))
 
 
 WAREKI = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"), (dt.date(1926, 12, 25), "昭和"),

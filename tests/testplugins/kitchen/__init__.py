@@ -1,0 +1,16 @@
+"""A test plugin that requires the garden plugin."""
+
+from __future__ import annotations
+
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from hubcore.hookspecs import hookimpl
+from hubcore.plugins import PluginMeta
+
+PLUGIN = PluginMeta(name="kitchen", label_ja="台所", label_en="Kitchen", requires=("garden",))
+
+
+@hookimpl
+def register_routes():
+    return [Route("/", lambda request: PlainTextResponse("kitchen"), name="index")]
