@@ -231,3 +231,69 @@ def client(settings, database):
 
     with TestClient(create_app(settings)) as c:
         yield c
+
+
+# --- a real server for browser tests ----------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(db_url, tmp_path) -> Iterator[str]:
+    """uvicorn serving the demo hub on 127.0.0.1 over the test's database; yields its URL."""
+    import sys
+    import time
+    import urllib.request
+
+    env = {**os.environ, "DATABASE_URL": db_url, "HUBCORE_INSTANCE": str(tmp_path / "live")}
+    exe = str(Path(sys.executable).parent / "hubcore")
+    subprocess.run([exe, "demo"], env=env, check=True, capture_output=True, timeout=120)
+    port = _free_port()
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "hubcore.asgi:app", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((tmp_path / "server.log").read_text()) from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+CHROMIUM = os.environ.get("HUBCORE_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright: use the distro's Chromium (no browser download here)."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        # No background calls home: this network refuses them, and tests need none.
+        "args": ["--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"],
+    }
