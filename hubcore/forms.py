@@ -9,27 +9,28 @@ import pydantic
 from starlette.datastructures import FormData
 
 from hubcore.errors import Invalid
+from hubcore.i18n import N_
 from hubcore.i18n import gettext as _
 
 # Field titles are English message ids; they are translated when a message is built.
 _MESSAGES = {
-    "missing": "{label} is required.",
-    "string_too_short": "{label} is required.",
-    "string_too_long": "{label} must be at most {max_length} characters.",
-    "int_parsing": "{label} must be a whole number.",
-    "int_from_float": "{label} must be a whole number.",
-    "int_type": "{label} must be a whole number.",
-    "greater_than_equal": "{label} must be {ge} or more.",
-    "greater_than": "{label} must be more than {gt}.",
-    "less_than_equal": "{label} must be {le} or less.",
-    "date_parsing": "{label} must be a date (YYYY-MM-DD).",
-    "date_from_datetime_parsing": "{label} must be a date (YYYY-MM-DD).",
-    "date_type": "{label} must be a date (YYYY-MM-DD).",
-    "bool_parsing": "{label} must be yes or no.",
-    "string_pattern_mismatch": "{label} is not in the expected format.",
-    "literal_error": "{label} has a value that is not allowed.",
-    "enum": "{label} has a value that is not allowed.",
-    "extra_forbidden": "{label} is not a known field.",
+    "missing": N_("{label} is required."),
+    "string_too_short": N_("{label} is required."),
+    "string_too_long": N_("{label} must be at most {max_length} characters."),
+    "int_parsing": N_("{label} must be a whole number."),
+    "int_from_float": N_("{label} must be a whole number."),
+    "int_type": N_("{label} must be a whole number."),
+    "greater_than_equal": N_("{label} must be {ge} or more."),
+    "greater_than": N_("{label} must be more than {gt}."),
+    "less_than_equal": N_("{label} must be {le} or less."),
+    "date_parsing": N_("{label} must be a date (YYYY-MM-DD)."),
+    "date_from_datetime_parsing": N_("{label} must be a date (YYYY-MM-DD)."),
+    "date_type": N_("{label} must be a date (YYYY-MM-DD)."),
+    "bool_parsing": N_("{label} must be yes or no."),
+    "string_pattern_mismatch": N_("{label} is not in the expected format."),
+    "literal_error": N_("{label} has a value that is not allowed."),
+    "enum": N_("{label} has a value that is not allowed."),
+    "extra_forbidden": N_("{label} is not a known field."),
 }
 
 
@@ -49,7 +50,7 @@ def errors_of(schema: type[pydantic.BaseModel], exc: pydantic.ValidationError) -
             # Our own validators raise ValueError with an already translated message.
             msg = str(err.get("ctx", {}).get("error", err["msg"]))
         else:
-            template = _MESSAGES.get(err["type"], "{label} is not valid.")
+            template = _MESSAGES.get(err["type"], N_("{label} is not valid."))
             msg = _(template).format(label=label, **{k: v for k, v in err.get("ctx", {}).items()
                                                      if k != "label"})
         out[field] = msg

@@ -67,6 +67,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:
+    """Mark a string for the catalogue without translating it yet (translated where shown)."""
+    return message
+
+
 def pick_language(query: str | None, cookie: str | None) -> str:
     """?lang= first, then the lang cookie, else Japanese.
 

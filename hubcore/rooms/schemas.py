@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hubcore.forms import nfkc
+from hubcore.i18n import N_
 from hubcore.rooms.models import ROOM_FEATURES
 
 Feature = Literal["kitchen", "tatami", "nap_area", "accessible_toilet", "projector", "wifi"]
@@ -17,13 +18,13 @@ assert set(Feature.__args__) == set(ROOM_FEATURES)
 class RoomIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(title="Room name", min_length=1, max_length=100)
-    capacity: int = Field(title="Capacity", ge=1, le=1000)
-    floor: str = Field("", title="Floor", max_length=20)
-    features: list[Feature] = Field(default_factory=list, title="Features")
-    shareable: bool = Field(False, title="Can be shared by two groups at once")
-    notes: str = Field("", title="Notes", max_length=2000)
-    sort_order: int = Field(0, title="Display order", ge=0, le=9999)
+    name: str = Field(title=N_("Room name"), min_length=1, max_length=100)
+    capacity: int = Field(title=N_("Capacity"), ge=1, le=1000)
+    floor: str = Field("", title=N_("Floor"), max_length=20)
+    features: list[Feature] = Field(default_factory=list, title=N_("Features"))
+    shareable: bool = Field(False, title=N_("Can be shared by two groups at once"))
+    notes: str = Field("", title=N_("Notes"), max_length=2000)
+    sort_order: int = Field(0, title=N_("Display order"), ge=0, le=9999)
 
     @field_validator("name", "floor", mode="before")
     @classmethod
@@ -39,7 +40,8 @@ class RoomIn(BaseModel):
     @field_validator("shareable", mode="before")
     @classmethod
     def _checkbox(cls, v):
-        return v in (True, "on", "1", "true", "yes") if isinstance(v, (str, bool)) else v
+        # A ticked HTML checkbox sends "on"; anything else goes to pydantic's bool parsing.
+        return True if v == "on" else v
 
 
 class RoomOut(BaseModel):

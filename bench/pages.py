@@ -1,0 +1,89 @@
+"""Requests per second of hubcore's pages against a bare Starlette + Jinja2 page.
+
+    python bench/pages.py            # SQLite demo; needs wrk (apt-get install wrk)
+    DATABASE_URL=postgresql://... python bench/pages.py
+
+One uvicorn worker each, wrk on the same machine (-t1 -c16 -d5s). Absolute numbers
+drift between runs; the ratio to the bare page measured in the same run does not.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["/s/midorino-school/", "/s/midorino-school/rooms/", "/s/midorino-school/people/",
+         "/api/v1/sites/midorino-school/rooms"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(app: str, env: dict) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", app, "--port", str(port),
+                             "--log-level", "error", "--no-access-log"], env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url + "/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return proc, url
+
+
+def wrk(url: str) -> float:
+    out = subprocess.run(["wrk", "-t1", "-c16", "-d5s", url], capture_output=True, text=True,
+                         check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk")
+    inst = tempfile.mkdtemp(prefix="hubcore-bench-")
+    env = {**os.environ, "HUBCORE_INSTANCE": inst, "PYTHONPATH": str(ROOT / "bench")}
+    subprocess.run([str(Path(sys.executable).parent / "hubcore"), "demo"], env=env, check=True,
+                   capture_output=True)
+    bare, bare_url = serve("bare_app:app", env)
+    hub, hub_url = serve("hubcore.asgi:app", env)
+    try:
+        base = wrk(bare_url + "/")
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+              f"{platform.python_version()}, database: "
+              f"{'PostgreSQL' if os.environ.get('DATABASE_URL', '').startswith('postgres') else 'SQLite'}")
+        print(f"| page | req/s | × bare page |\n| --- | ---: | ---: |\n| bare Starlette+Jinja2 | {base:.0f} | 1.00 |")
+        for path in PAGES:
+            rps = wrk(hub_url + path)
+            print(f"| `{path}` | {rps:.0f} | {rps / base:.2f} |")
+        print(f"hubcore worker resident memory after the run: {rss_mb(hub.pid):.0f} MB")
+    finally:
+        for p in (bare, hub):
+            p.terminate()
+            p.wait()
+        shutil.rmtree(inst, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
