@@ -70,10 +70,13 @@ def main() -> None:
     hub, hub_url = serve("hubcore.asgi:app", env)
     try:
         base = wrk(bare_url + "/")
+        pg = os.environ.get("DATABASE_URL", "").startswith("postgres")
+        engine = "PostgreSQL" if pg else "SQLite"
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
               f"{platform.python_version()}, database: "
-              f"{'PostgreSQL' if os.environ.get('DATABASE_URL', '').startswith('postgres') else 'SQLite'}")
-        print(f"| page | req/s | × bare page |\n| --- | ---: | ---: |\n| bare Starlette+Jinja2 | {base:.0f} | 1.00 |")
+              f"{engine}")
+        print("| page | req/s | × bare page |\n| --- | ---: | ---: |")
+        print(f"| bare Starlette+Jinja2 | {base:.0f} | 1.00 |")
         for path in PAGES:
             rps = wrk(hub_url + path)
             print(f"| `{path}` | {rps:.0f} | {rps / base:.2f} |")

@@ -103,7 +103,9 @@ def plugin_routes(host: PluginHost) -> list[BaseRoute]:
 
 
 def static_routes(host: PluginHost) -> list[BaseRoute]:
-    routes: list[BaseRoute] = [Mount("/static/hubcore", StaticFiles(directory=STATIC), name="static")]
+    routes: list[BaseRoute] = [
+        Mount("/static/hubcore", StaticFiles(directory=STATIC), name="static")
+    ]
     for p in host.ordered():
         if p.static_dir and not p.meta.core:
             routes.append(Mount(f"/static/{p.meta.name}", StaticFiles(directory=p.static_dir)))
@@ -114,7 +116,8 @@ def static_routes(host: PluginHost) -> list[BaseRoute]:
         for theme in sorted(base.iterdir()):
             if theme.name not in seen and (theme / "static").is_dir():
                 seen.add(theme.name)
-                routes.append(Mount(f"/themes/{theme.name}", StaticFiles(directory=theme / "static")))
+                static = StaticFiles(directory=theme / "static")
+                routes.append(Mount(f"/themes/{theme.name}", static))
     return routes
 
 

@@ -120,7 +120,8 @@ def plugins(ctx: click.Context) -> None:
         meta = row["meta"]
         kind = "core" if meta.core else row["source"]
         where = ", ".join(row["sites"]) or "-"
-        click.echo(f"{meta.name:<16} {meta.version:<8} {kind:<12} {meta.label_ja} / {meta.label_en}")
+        labels = f"{meta.label_ja} / {meta.label_en}"
+        click.echo(f"{meta.name:<16} {meta.version:<8} {kind:<12} {labels}")
         click.echo(f"{'':<16} on: {where}")
         if meta.requires:
             click.echo(f"{'':<16} requires: {', '.join(meta.requires)}")
@@ -139,7 +140,8 @@ def _switch(name: str, site: str | None, municipality: str | None, enabled: bool
             if site:
                 s = ops.get_site(site)
                 changed = ops.set_site_plugin(s, name, enabled)
-                click.echo(f"{name} is {word} for site {site}" + ("" if changed else " (no change)"))
+                note = "" if changed else " (no change)"
+                click.echo(f"{name} is {word} for site {site}{note}")
             else:
                 m = ops.get_municipality(municipality)
                 sites = ops.set_municipality_plugin(m, name, enabled)

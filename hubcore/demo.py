@@ -12,7 +12,6 @@ import random
 from faker import Faker
 
 from hubcore.db import database, write_transaction
-from hubcore.people.models import Household, Person
 from hubcore.plugins import get_host
 from hubcore.rooms.models import Room
 from hubcore.sites import operations as site_ops
@@ -57,7 +56,8 @@ SITES = [
 
 # (relationship, age range, sex); each household shape is a list of members.
 HOUSEHOLD_SHAPES = [
-    [("世帯主", (30, 42), "m"), ("配偶者", (29, 40), "f"), ("子", (0, 5), "x"), ("子", (3, 11), "x")],
+    [("世帯主", (30, 42), "m"), ("配偶者", (29, 40), "f"), ("子", (0, 5), "x"),
+     ("子", (3, 11), "x")],
     [("世帯主", (33, 45), "f"), ("子", (6, 12), "x")],
     [("世帯主", (70, 84), "m"), ("配偶者", (68, 82), "f")],
     [("世帯主", (76, 92), "f")],
@@ -73,6 +73,14 @@ def _person_name(fake: Faker, rng: random.Random, sex: str) -> tuple[str, str]:
         sex = rng.choice("mf")
     kanji, kana, _ = fake.first_name_male_pair() if sex == "m" else fake.first_name_female_pair()
     return kanji, kana
+
+
+def _phone(rng: random.Random, mobile: bool) -> str:
+    # Faker's ja_JP numbers may lack the leading 0; these are shaped like real ones:
+    # mobiles 090/080/070, landlines in northern Nagano's 0269 area.
+    if mobile:
+        return f"0{rng.choice('987')}0-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
+    return f"0269-{rng.randint(10, 89)}-{rng.randint(1000, 9999)}"
 
 
 def _birth_date(rng: random.Random, ages: tuple[int, int]) -> dt.date:
@@ -112,7 +120,7 @@ def load_demo() -> str:
                     household = create_household_from_parts(
                         site, name=f"{family}家", name_kana=f"{family_kana}ケ",
                         postal_code=f"399-{4300 + i:04d}", address=address,
-                        phone=fake.phone_number())
+                        phone=_phone(rng, mobile=False))
                     for relationship, ages, sex in shape:
                         if len(people) >= 30:
                             break
@@ -122,12 +130,12 @@ def load_demo() -> str:
                             site, household=household, family_name=family, given_name=given,
                             family_name_kana=family_kana, given_name_kana=given_kana,
                             birth_date=_birth_date(rng, ages), relationship=relationship,
-                            phone=fake.phone_number() if adult else "",
+                            phone=_phone(rng, mobile=True) if adult else "",
                             email=(f"{fake.user_name()}@example.jp" if adult and rng.random() < .5
                                    else ""),
                             emergency_contact_name="" if relationship == "世帯主" and ages[0] < 60
                             else f"{fake.last_name()} {fake.first_name()}",
-                            emergency_contact_phone=fake.phone_number(),
+                            emergency_contact_phone=_phone(rng, mobile=True),
                             emergency_contact_relation="長男" if ages[0] >= 65 else "親族",
                         ))
                     if len(people) >= 30:

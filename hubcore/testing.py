@@ -27,7 +27,7 @@ from hubcore.config import Settings
 from hubcore.migrations import migrate
 from hubcore.plugins import get_host
 
-PG_PORT = int(os.environ.get("HUBCORE_TEST_PG_PORT", "54329"))
+PG_PORT = int(os.environ.get("HUBCORE_TEST_PG_PORT", "0"))  # 0: any free port
 
 
 # --- helpers ---------------------------------------------------------------
@@ -126,7 +126,7 @@ def postgres_server() -> Iterator[str | None]:
     if bindir is None:
         yield None
         return
-    cluster = PostgresCluster(bindir, PG_PORT)
+    cluster = PostgresCluster(bindir, PG_PORT or _free_port())
     try:
         url = cluster.start()
     except subprocess.CalledProcessError as exc:

@@ -97,8 +97,9 @@ def environment(theme: str = "default") -> jinja2.Environment:
     return _environment(theme, get_host().generation, str(instance_path()))
 
 
-WAREKI = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"), (dt.date(1926, 12, 25), "昭和"),
-          (dt.date(1912, 7, 30), "大正"), (dt.date(1868, 1, 25), "明治"))
+WAREKI = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"),
+          (dt.date(1926, 12, 25), "昭和"), (dt.date(1912, 7, 30), "大正"),
+          (dt.date(1868, 1, 25), "明治"))
 
 
 def wareki(day: dt.date | None) -> str:
@@ -151,7 +152,8 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
-def render_fragment(request: Request, template: str, context: dict[str, Any] | None = None) -> Markup:
+def render_fragment(request: Request, template: str,
+                    context: dict[str, Any] | None = None) -> Markup:
     """Render a template to HTML for a widget or panel."""
     site = getattr(request.state, "site", None)
     env = environment(site.theme if site is not None else "default")

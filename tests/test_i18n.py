@@ -52,7 +52,8 @@ def test_extraction_finds_the_templates_and_the_code():
 def test_placeholders_survive_translation():
     for msg in _catalogue():
         if msg.id and msg.string and isinstance(msg.id, str):
-            assert set(re.findall(r"{\w+}", msg.id)) == set(re.findall(r"{\w+}", msg.string)), msg.id
+            want, got = re.findall(r"{\w+}", msg.id), re.findall(r"{\w+}", msg.string)
+            assert set(want) == set(got), msg.id
 
 
 def test_japanese_is_the_default_and_english_the_second():

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+import peewee
 
 from hubcore import kana
-from hubcore.db import like, write_transaction
+from hubcore.db import is_postgres, like, write_transaction
 from hubcore.errors import Invalid, NotFound
+from hubcore.forms import validate
 from hubcore.i18n import gettext as _
 from hubcore.people.models import Household, Person
-from hubcore.people.schemas import HouseholdIn, HouseholdOut, PersonIn, PersonOut
+from hubcore.people.schemas import HouseholdIn, HouseholdOut, MemberIn, PersonIn, PersonOut
 from hubcore.sites.models import Site
 
 # The rows of the 五十音 table, as [start, end) ranges of the plain-kana sort key.
@@ -18,6 +22,35 @@ KANA_ROWS = [("ア", "ア", "カ"), ("カ", "カ", "サ"), ("サ", "サ", "タ")
              ("ナ", "ナ", "ハ"), ("ハ", "ハ", "マ"), ("マ", "マ", "ヤ"), ("ヤ", "ヤ", "ラ"),
              ("ラ", "ラ", "ワ"), ("ワ", "ワ", "ヿ")]
 AGE_BANDS = [(0, 5), (6, 12), (13, 18), (19, 64), (65, 74), (75, None)]
+# 続柄 offered as suggestions in forms; stored as typed, so any other word is fine too.
+RELATIONSHIPS = ["世帯主", "配偶者", "子", "父", "母", "祖父", "祖母", "孫", "兄弟姉妹", "同居人"]
+
+
+def site_today(site: Site) -> dt.date:
+    """Today where the site is (a UTC server's date would turn at 09:00 in Japan)."""
+    return dt.datetime.now(ZoneInfo(site.timezone or "Asia/Tokyo")).date()
+
+
+def _primary(text: str) -> str:
+    return kana.sort_key(text).split(" ", 1)[0]  # the plain-kana part, before the spelling
+
+
+def person_kana_key(family_kana: str, given_kana: str) -> str:
+    """五十音 key of a name: by family name first, as in a 名簿 (カト ハナコ before
+    カトウ イチロウ), then given name, then exact spelling (カトウ, ガトウ, かとう)."""
+    spelling = kana.normalize(family_kana) + " " + kana.normalize(given_kana)
+    key = f"{_primary(family_kana)} {_primary(given_kana)} {spelling}"
+    return key[:Person.kana_key.max_length]
+
+
+def household_kana_key(name_kana: str) -> str:
+    return kana.sort_key(name_kana)[:Household.kana_key.max_length]
+
+
+def _binary(field):
+    # 五十音 order is the code-point order of kana_key. A PostgreSQL database created with
+    # a language collation (ja_JP.UTF-8, ICU) would order and compare it differently.
+    return field.collate('"C"') if is_postgres() else field
 
 
 def _by_id(model, site: Site, obj_id):
@@ -44,28 +77,59 @@ def search_people(site: Site, query: str = "", row: str = "", limit: int = 50,
     """People of a site in 五十音 order of their フリガナ, filtered by a query in kana or
     kanji (spaces and hiragana/katakana/half-width differences ignored) and by a
     五十音 row (ア, カ, ...). Returns one page and the total count."""
-    q = Person.select().where(Person.site == site)
-    if query.strip():
+    # The household comes in the same query: a list page shows it on every row.
+    q = (Person.select(Person, Household)
+         .join(Household, peewee.JOIN.LEFT_OUTER)
+         .where(Person.site == site))
+    if kana.normalize(query):
         q = q.where(like(Person.search_text, kana.like_pattern(query)))
     for label, start, end in KANA_ROWS:
         if row == label:
-            q = q.where((Person.kana_key >= start) & (Person.kana_key < end))
+            key = _binary(Person.kana_key)
+            q = q.where((key >= start) & (key < end))
     total = q.count()
-    page = q.order_by(Person.kana_key, Person.id).limit(limit).offset(offset)
+    page = q.order_by(_binary(Person.kana_key), Person.id).limit(limit).offset(offset)
     return list(page), total
+
+
+def count_people(site: Site) -> int:
+    return Person.select().where(Person.site == site).count()
+
+
+def count_households(site: Site) -> int:
+    return Household.select().where(Household.site == site).count()
 
 
 def list_households(site: Site, query: str = "") -> list[Household]:
     q = Household.select().where(Household.site == site)
-    if query.strip():
+    if kana.normalize(query):
         pattern = kana.like_pattern(query)
         q = q.where(like(Household.kana_key, pattern) | like(Household.name, pattern))
-    return list(q.order_by(Household.kana_key, Household.id))
+    return list(q.order_by(_binary(Household.kana_key), Household.id))
+
+
+def member_counts(site: Site) -> dict[int, int]:
+    """Household id → number of members, for every household of the site that has any."""
+    rows = (Person.select(Person.household, peewee.fn.COUNT(Person.id))
+            .where((Person.site == site) & Person.household.is_null(False))
+            .group_by(Person.household).tuples())
+    return {household_id: n for household_id, n in rows}
 
 
 def members(household: Household) -> list[Person]:
+    """Oldest first; people without a birth date last."""
     return list(Person.select().where(Person.household == household)
                 .order_by(Person.birth_date.asc(nulls="LAST"), Person.id))
+
+
+def people_outside(site: Site, household: Household) -> list[Person]:
+    """People of the site who could join ``household``, in 五十音 order, with their
+    current household loaded (joining moves them out of it)."""
+    return list(Person.select(Person, Household)
+                .join(Household, peewee.JOIN.LEFT_OUTER)
+                .where((Person.site == site)
+                       & (Person.household.is_null() | (Person.household != household)))
+                .order_by(_binary(Person.kana_key), Person.id))
 
 
 def _search_text(p: Person) -> str:
@@ -80,7 +144,7 @@ def _apply_person(site: Site, person: Person, data: PersonIn) -> None:
                   "emergency_contact_phone", "emergency_contact_relation", "notes"):
         setattr(person, field, getattr(data, field))
     person.household = household
-    person.kana_key = kana.sort_key(f"{data.family_name_kana}{data.given_name_kana}")
+    person.kana_key = person_kana_key(data.family_name_kana, data.given_name_kana)
     person.search_text = _search_text(person)
     person.updated_at = dt.datetime.now(dt.UTC)
 
@@ -113,15 +177,15 @@ def update_person(site: Site, person: Person, data: PersonIn) -> Person:
 
 
 def create_person_from_parts(site: Site, household: Household | None = None, **fields) -> Person:
-    """For importers and the demo: the same validation as the form."""
-    data = PersonIn.model_validate({**fields, "household_id": household.id if household else None})
+    """For importers and the demo: the same validation as the form (raises Invalid)."""
+    data = validate(PersonIn, {**fields, "household_id": household.id if household else None})
     return create_person(site, data)
 
 
 def _apply_household(h: Household, data: HouseholdIn) -> None:
     for field in ("name", "name_kana", "postal_code", "address", "phone"):
         setattr(h, field, getattr(data, field))
-    h.kana_key = kana.sort_key(data.name_kana)
+    h.kana_key = household_kana_key(data.name_kana)
 
 
 def create_household(site: Site, data: HouseholdIn) -> Household:
@@ -140,12 +204,15 @@ def update_household(household: Household, data: HouseholdIn) -> Household:
 
 
 def create_household_from_parts(site: Site, **fields) -> Household:
-    return create_household(site, HouseholdIn.model_validate(fields))
+    return create_household(site, validate(HouseholdIn, fields))
 
 
 def set_household(site: Site, person: Person, household: Household | None,
                   relationship: str | None = None) -> Person:
     """Move a person into a household (or out of any with None)."""
+    # Callers fetch both through the site; this keeps a slip from joining two sites' records.
+    if person.site_id != site.id or (household is not None and household.site_id != site.id):
+        raise NotFound(person.id)
     with write_transaction():
         person.household = household
         if relationship is not None:
@@ -154,6 +221,21 @@ def set_household(site: Site, person: Person, household: Household | None,
         person.save()
         site.hooks.person_changed(site=site, person=person, created=False)
     return person
+
+
+def add_member(site: Site, household: Household, data: MemberIn) -> Person:
+    """Put a person of the site into ``household`` (moving them out of any other)."""
+    person = Person.get_or_none((Person.id == data.person_id) & (Person.site == site))
+    if person is None:
+        raise Invalid({"person_id": _("Person: no such person at this site.")})
+    return set_household(site, person, household, data.relationship)
+
+
+def remove_member(site: Site, household: Household, person: Person) -> Person:
+    """Take a person out of ``household``; their 続柄 goes with it. A second click is harmless."""
+    if person.household_id != household.id:
+        return person
+    return set_household(site, person, None, relationship="")
 
 
 def age_band(age: int | None) -> str | None:

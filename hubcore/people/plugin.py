@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from hubcore.hookspecs import hookimpl
+from hubcore.i18n import gettext as _
 from hubcore.migrations import Migrations, create_tables
 from hubcore.people import models
 from hubcore.plugins import PluginMeta
+from hubcore.web import NavItem, Widget, render_fragment, site_url
 
 PLUGIN = PluginMeta(
     name="people",
@@ -25,3 +27,31 @@ def register_models():
 @hookimpl
 def register_migrations():
     return Migrations("people", [create_tables(*models.MODELS)])
+
+
+@hookimpl
+def register_routes():
+    from hubcore.people.routes import routes
+
+    return routes()
+
+
+@hookimpl
+def navigation_items(site, request):
+    return [
+        NavItem(_("People"), site_url(site, "people"), order=30, key="people"),
+        NavItem(_("Households"), site_url(site, "people", "households"), order=31,
+                key="households"),
+    ]
+
+
+@hookimpl
+def dashboard_widgets(site, request):
+    from hubcore.people import operations as ops
+
+    bands = ops.age_band_counts(site, ops.site_today(site))
+    html = render_fragment(request, "people/_widget.html", {
+        "site": site, "people_count": ops.count_people(site),
+        "household_count": ops.count_households(site), "bands": bands,
+    })
+    return [Widget(_("People"), html, order=30)]

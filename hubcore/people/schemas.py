@@ -9,12 +9,14 @@ import unicodedata
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hubcore.forms import nfkc
+from hubcore.i18n import N_
 from hubcore.i18n import gettext as _
 from hubcore.kana import to_katakana
 
 # Katakana, the long-vowel mark, the middle dot and spaces: what フリガナ may hold.
 _KANA = re.compile(r"^[\u30A0-\u30FF\u3000 ]+$")
-_PHONE = re.compile(r"^\+?[0-9][0-9-]{8,14}$")
+# Domestic numbers start with 0 (0263-12-3456, 090-1234-5678); international with +.
+_PHONE = re.compile(r"^(0[0-9-]{8,14}|\+[1-9][0-9-]{7,15})$")
 _POSTAL = re.compile(r"^\d{3}-?\d{4}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -43,20 +45,20 @@ def _phone(v, label: str):
 class PersonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    family_name: str = Field(title="Family name", min_length=1, max_length=50)
-    given_name: str = Field(title="Given name", min_length=1, max_length=50)
-    family_name_kana: str = Field(title="Family name (kana)", min_length=1, max_length=100)
-    given_name_kana: str = Field(title="Given name (kana)", min_length=1, max_length=100)
-    birth_date: dt.date | None = Field(None, title="Birth date")
-    household_id: int | None = Field(None, title="Household")
-    relationship: str = Field("", title="Relationship in the household", max_length=30)
-    phone: str = Field("", title="Phone", max_length=20)
-    email: str = Field("", title="Email", max_length=200)
-    emergency_contact_name: str = Field("", title="Emergency contact", max_length=100)
-    emergency_contact_phone: str = Field("", title="Emergency contact phone", max_length=20)
-    emergency_contact_relation: str = Field("", title="Emergency contact relationship",
+    family_name: str = Field(title=N_("Family name"), min_length=1, max_length=50)
+    given_name: str = Field(title=N_("Given name"), min_length=1, max_length=50)
+    family_name_kana: str = Field(title=N_("Family name (kana)"), min_length=1, max_length=100)
+    given_name_kana: str = Field(title=N_("Given name (kana)"), min_length=1, max_length=100)
+    birth_date: dt.date | None = Field(None, title=N_("Birth date"))
+    household_id: int | None = Field(None, title=N_("Household"), ge=1, le=2**63 - 1)
+    relationship: str = Field("", title=N_("Relationship in the household"), max_length=30)
+    phone: str = Field("", title=N_("Phone"), max_length=20)
+    email: str = Field("", title=N_("Email"), max_length=200)
+    emergency_contact_name: str = Field("", title=N_("Emergency contact"), max_length=100)
+    emergency_contact_phone: str = Field("", title=N_("Emergency contact phone"), max_length=20)
+    emergency_contact_relation: str = Field("", title=N_("Emergency contact relationship"),
                                             max_length=30)
-    notes: str = Field("", title="Notes", max_length=2000)
+    notes: str = Field("", title=N_("Notes"), max_length=2000)
 
     _names = field_validator("family_name", "given_name", "relationship",
                              "emergency_contact_name", "emergency_contact_relation",
@@ -65,12 +67,12 @@ class PersonIn(BaseModel):
     @field_validator("family_name_kana", mode="before")
     @classmethod
     def _family_kana(cls, v):
-        return _kana(v, "Family name (kana)")
+        return _kana(v, N_("Family name (kana)"))
 
     @field_validator("given_name_kana", mode="before")
     @classmethod
     def _given_kana(cls, v):
-        return _kana(v, "Given name (kana)")
+        return _kana(v, N_("Given name (kana)"))
 
     @field_validator("birth_date", "household_id", mode="before")
     @classmethod
@@ -87,12 +89,12 @@ class PersonIn(BaseModel):
     @field_validator("phone", mode="before")
     @classmethod
     def _phone(cls, v):
-        return _phone(v, "Phone")
+        return _phone(v, N_("Phone"))
 
     @field_validator("emergency_contact_phone", mode="before")
     @classmethod
     def _emergency_phone(cls, v):
-        return _phone(v, "Emergency contact phone")
+        return _phone(v, N_("Emergency contact phone"))
 
     @field_validator("email", mode="before")
     @classmethod
@@ -106,18 +108,18 @@ class PersonIn(BaseModel):
 class HouseholdIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(title="Household name", min_length=1, max_length=100)
-    name_kana: str = Field(title="Household name (kana)", min_length=1, max_length=200)
-    postal_code: str = Field("", title="Postal code", max_length=8)
-    address: str = Field("", title="Address", max_length=300)
-    phone: str = Field("", title="Phone", max_length=20)
+    name: str = Field(title=N_("Household name"), min_length=1, max_length=100)
+    name_kana: str = Field(title=N_("Household name (kana)"), min_length=1, max_length=200)
+    postal_code: str = Field("", title=N_("Postal code"), max_length=8)
+    address: str = Field("", title=N_("Address"), max_length=300)
+    phone: str = Field("", title=N_("Phone"), max_length=20)
 
     _name = field_validator("name", "address", mode="before")(lambda v: _text(v))
 
     @field_validator("name_kana", mode="before")
     @classmethod
     def _kana(cls, v):
-        return _kana(v, "Household name (kana)")
+        return _kana(v, N_("Household name (kana)"))
 
     @field_validator("postal_code", mode="before")
     @classmethod
@@ -130,7 +132,23 @@ class HouseholdIn(BaseModel):
     @field_validator("phone", mode="before")
     @classmethod
     def _phone(cls, v):
-        return _phone(v, "Phone")
+        return _phone(v, N_("Phone"))
+
+
+class MemberIn(BaseModel):
+    """Adding an existing person of the site to a household."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: int = Field(title=N_("Person"))
+    relationship: str = Field("", title=N_("Relationship in the household"), max_length=30)
+
+    _relationship = field_validator("relationship", mode="before")(lambda v: _text(v))
+
+    @field_validator("person_id", mode="before")
+    @classmethod
+    def _half_width(cls, v):
+        return nfkc(v)
 
 
 class PersonOut(BaseModel):

@@ -38,7 +38,8 @@ def healthz(request: Request):
 
 def dashboard(request: Request):
     site = request.state.site
-    widgets = [w for batch in site.hooks.dashboard_widgets(site=site, request=request) for w in batch]
+    batches = site.hooks.dashboard_widgets(site=site, request=request)
+    widgets = [w for batch in batches for w in batch]
     widgets.sort(key=lambda w: (w.order, w.title))
     return render(request, "sites/dashboard.html", {"widgets": widgets, "nav": "dashboard"})
 
