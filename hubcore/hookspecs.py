@@ -33,9 +33,10 @@ SITE_HOOKS = (
 def register_models():
     """Return the peewee model classes this plugin defines.
 
-    Models subclass ``hubcore.db.BaseModel``; a plugin's tables are named
-    ``<plugin>_<thing>``. The list is used to bind models to the database and by
-    tests; tables are created by the plugin's migrations, not from this list.
+    Models subclass ``hubcore.db.BaseModel`` (which binds them to the configured
+    database); a plugin's tables are named ``<plugin>_<thing>``, which a core test
+    checks against this list. Tables are created by the plugin's migrations, not
+    from this list.
     """
 
 
@@ -121,6 +122,8 @@ def person_changed(site, person, created):
     """Called after a person was created (``created=True``) or changed.
 
     Runs inside the transaction that wrote the person: raising aborts the write.
+    Raise ``hubcore.errors.Invalid({field: message})`` to refuse with a message the
+    form shows; any other exception is an error.
     """
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -34,6 +35,11 @@ class PluginMeta:
     @property
     def mount_path(self) -> str:
         return f"/{self.name}" if self.url_prefix is None else self.url_prefix
+
+    def __post_init__(self) -> None:
+        # The colour goes into generated CSS: accept a hex colour and nothing else.
+        if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", self.colour):
+            raise PluginError(f"plugin {self.name!r}: colour must be #rgb or #rrggbb")
 
     def label(self, lang: str) -> str:
         return self.label_ja if lang == "ja" else self.label_en
@@ -112,8 +118,10 @@ class PluginHost:
                 raise PluginError(f"plugin entry point {ep.name!r} failed to load: {exc}") from exc
             if getattr(module, "PLUGIN", None) is None:
                 raise PluginError(f"plugin entry point {ep.name!r} has no PLUGIN = PluginMeta(...)")
-            if module.PLUGIN.name not in self.plugins:
-                self.register(module, source="entry point")
+            known = self.plugins.get(module.PLUGIN.name)
+            if known is not None and known.module is module:
+                continue  # the same distribution listed twice (e.g. editable + egg-info)
+            self.register(module, source="entry point")
 
     def register(self, module: ModuleType, source: str = "registered") -> PluginMeta:
         meta = getattr(module, "PLUGIN", None)

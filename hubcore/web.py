@@ -82,7 +82,9 @@ def _environment(theme: str, generation: int, instance: str) -> jinja2.Environme
         auto_reload=False,
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)
-    env.globals["theme_name"] = theme if theme_dir else None
+    has_css = theme_dir is not None and (theme_dir / "static" / "theme.css").is_file()
+    env.globals["theme_name"] = theme if has_css else None
+    env.globals["lang_url"] = lang_url
     env.filters["wareki"] = wareki
     env.filters["date_ja"] = date_ja
     env.globals["site_url"] = site_url
@@ -100,6 +102,21 @@ def environment(theme: str = "default") -> jinja2.Environment:
 WAREKI = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"),
           (dt.date(1926, 12, 25), "昭和"), (dt.date(1912, 7, 30), "大正"),
           (dt.date(1868, 1, 25), "明治"))
+
+
+def lang_url(request: Request, lang: str) -> str:
+    """This page in another language, its other query parameters kept (q, row, page...)."""
+    from urllib.parse import urlencode
+
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return request.url.path + "?" + urlencode([*params, ("lang", lang)])
+
+
+def plugin_colours_css() -> str:
+    """One rule per plugin colour, so templates need no inline style (CSP-friendly)."""
+    return "".join(
+        f'[data-plugin="{p.meta.name}"]{{--chip:{p.meta.colour}}}\n' for p in get_host().ordered()
+    )
 
 
 def wareki(day: dt.date | None) -> str:

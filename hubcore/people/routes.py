@@ -217,7 +217,10 @@ def member_remove(request: Request) -> Response:
     site = request.state.site
     household = ops.get_household(site, request.path_params["household_id"])
     person = ops.get_person(site, request.path_params["person_id"])
-    ops.remove_member(site, household, person)
+    try:
+        ops.remove_member(site, household, person)
+    except Invalid as exc:  # a plugin's person_changed refused the move
+        return _members_answer(request, household, {}, exc.errors, status_code=422)
     return _members_answer(request, household)
 
 

@@ -38,7 +38,7 @@ class Site(BaseModel):
     class Meta:
         table_name = "site"
 
-    # Set by sites.operations.load_site(); see the `hooks` property.
+    # The relay, built on first use of `hooks`; reset when this site's plugins change.
     _hooks = None
 
     @property

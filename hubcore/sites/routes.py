@@ -27,6 +27,15 @@ def municipality(request: Request):
                   {"municipality": m, "sites": ops.list_sites(m)})
 
 
+def plugin_colours(request: Request):
+    from starlette.responses import Response
+
+    from hubcore.web import plugin_colours_css
+
+    return Response(plugin_colours_css(), media_type="text/css",
+                    headers={"Cache-Control": "max-age=300"})
+
+
 def healthz(request: Request):
     try:
         with db.database.connection_context():
@@ -49,6 +58,7 @@ def index_routes() -> list[Route]:
         Route("/", index, name="index"),
         Route("/m/{municipality}/", municipality, name="municipality"),
         Route("/healthz", healthz, name="healthz"),
+        Route("/plugin-colours.css", plugin_colours, name="plugin_colours"),
     ]
 
 

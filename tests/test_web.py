@@ -1,0 +1,55 @@
+"""The web skeleton: pages, 404s, language, theme colours, health."""
+
+from __future__ import annotations
+
+from hubcore.testing import make_site
+
+
+def test_start_page_lists_municipalities_and_their_sites(client, site):
+    make_site("second", municipality="other-town")
+    page = client.get("/?lang=en")
+    assert page.status_code == 200
+    assert "/m/test-town/" in page.text and "/m/other-town/" in page.text
+    one = client.get("/m/test-town/?lang=en")
+    assert f"/s/{site.slug}/" in one.text and "/s/second/" not in one.text
+
+
+def test_a_single_municipality_goes_straight_to_its_sites(client, site):
+    r = client.get("/", follow_redirects=False)
+    assert r.status_code == 302 and r.headers["location"] == "/m/test-town/"
+
+
+def test_unknown_things_are_404_pages_not_tracebacks(client, site):
+    for path in ("/m/nowhere/", "/s/nowhere/", f"/s/{site.slug}/rooms/999/edit/",
+                 f"/s/{site.slug}/rooms/abc/edit/", "/nothing-here"):
+        r = client.get(path)
+        assert r.status_code == 404, path
+        assert "<h1>" in r.text and "Traceback" not in r.text
+
+
+def test_japanese_by_default_english_on_request_and_remembered(client, site):
+    page = client.get(f"/s/{site.slug}/rooms/")
+    assert '<html lang="ja">' in page.text and "部屋" in page.text
+    en = client.get(f"/s/{site.slug}/rooms/?lang=en&retired=1")
+    assert '<html lang="en">' in en.text and "lang=en" in en.headers["set-cookie"]
+    # The language switch keeps the page's other parameters.
+    assert "retired=1&amp;lang=ja" in en.text
+    again = client.get(f"/s/{site.slug}/rooms/")  # the cookie keeps English
+    assert '<html lang="en">' in again.text
+
+
+def test_browser_language_does_not_override_japanese(client, site):
+    page = client.get(f"/s/{site.slug}/", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="ja">' in page.text
+
+
+def test_plugin_colours_come_as_css_not_inline_styles(client, site):
+    css = client.get("/plugin-colours.css")
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert '[data-plugin="rooms"]{--chip:#' in css.text
+    assert "style=" not in client.get(f"/s/{site.slug}/").text
+
+
+def test_healthz_answers_while_the_database_does(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json() == {"status": "ok", "database": "ok"}
