@@ -75,6 +75,20 @@ def _person_name(fake: Faker, rng: random.Random, sex: str) -> tuple[str, str]:
     return kanji, kana
 
 
+# 斎藤 and 斉藤 are different families, but side by side in a demo they look like a typo.
+_VARIANTS = str.maketrans("斉齋齊邊邉濱嶋﨑", "斎斎斎辺辺浜島崎")
+
+
+def _unused_family(fake: Faker, used: set[str]) -> tuple[str, str]:
+    """A family name not yet in the demo, so two households never look like one entered twice."""
+    while True:
+        kanji, kana, _romaji = fake.last_name_pair()
+        plain = kanji.translate(_VARIANTS)
+        if plain not in used:
+            used.add(plain)
+            return kanji, kana
+
+
 def _phone(rng: random.Random, mobile: bool) -> str:
     # Faker's ja_JP numbers may lack the leading 0; these are shaped like real ones:
     # mobiles 090/080/070, landlines in northern Nagano's 0269 area.
@@ -104,6 +118,7 @@ def load_demo() -> str:
                                     name_kana="ミドリノマチ", prefecture="長野県")
             sites = []
             total_people = 0
+            used_families: set[str] = set()
             for spec in SITES:
                 site = Site.create(municipality=m, slug=spec["slug"], name=spec["name"],
                                    name_kana=spec["name_kana"], address=spec["address"],
@@ -114,17 +129,21 @@ def load_demo() -> str:
                 people = []
                 for i in range(15):
                     shape = HOUSEHOLD_SHAPES[i % len(HOUSEHOLD_SHAPES)]
-                    family, family_kana, _ = fake.last_name_pair()
+                    family, family_kana = _unused_family(fake, used_families)
                     town = spec["towns"][i % len(spec["towns"])]
                     address = f"長野県みどり野町{town}{rng.randint(1, 30)}-{rng.randint(1, 20)}"
                     household = create_household_from_parts(
                         site, name=f"{family}家", name_kana=f"{family_kana}ケ",
                         postal_code=f"399-{4300 + i:04d}", address=address,
                         phone=_phone(rng, mobile=False))
+                    given_here: set[str] = set()
                     for relationship, ages, sex in shape:
                         if len(people) >= 30:
                             break
                         given, given_kana = _person_name(fake, rng, sex)
+                        while given in given_here:  # a father and son both 智也 reads as a typo
+                            given, given_kana = _person_name(fake, rng, sex)
+                        given_here.add(given)
                         adult = ages[0] >= 18
                         people.append(create_person_from_parts(
                             site, household=household, family_name=family, given_name=given,

@@ -280,6 +280,13 @@ def live_server(db_url, tmp_path) -> Iterator[str]:
         log.close()
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """pytest-playwright: a Japanese tablet (date pickers, number formats) in Tokyo."""
+    return {**browser_context_args, "locale": "ja-JP", "timezone_id": "Asia/Tokyo",
+            "viewport": {"width": 1024, "height": 768}}
+
+
 CHROMIUM = os.environ.get("HUBCORE_CHROMIUM", "/usr/bin/chromium")
 
 

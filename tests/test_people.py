@@ -203,7 +203,7 @@ def test_invalid_person_is_refused_field_by_field_and_nothing_saved(site):
                             "email": "nope"})
     assert set(exc.value.errors) == {"given_name", "family_name_kana", "phone", "birth_date",
                                      "email"}
-    assert "kana" in exc.value.errors["family_name_kana"]
+    assert "フリガナ" in exc.value.errors["family_name_kana"]  # Japanese by default
     with pytest.raises(Invalid):
         person(site, "佐藤", "花子", "サトウ1", "ハナコ")
     assert Person.select().count() == 0
@@ -452,7 +452,9 @@ def test_dashboard_widget_and_navigation(client, site):
     person(site, "佐藤", "一郎", "サトウ", "イチロウ")
     page = client.get("/s/test-site/?lang=en").text
     assert "2 people" in page and "1 household" in page
-    assert "Ages 75+" in page and "Age not recorded" in page
+    assert "Ages 75 and over" in page and "Age not recorded" in page
+    ja = client.get("/s/test-site/?lang=ja").text
+    assert "75歳以上" in ja and "0〜5歳" in ja
     nav = re.search(r'<nav class="sitenav".*?</nav>', page, re.S).group(0)
     assert nav.index("People") < nav.index("Households")
     assert 'href="/s/test-site/people/households/"' in nav

@@ -247,6 +247,14 @@ def age_band(age: int | None) -> str | None:
     return None
 
 
+def age_band_label(band: str) -> str:
+    """How a band reads on screen: 0〜5歳 / 75歳以上 in Japanese, Ages 0–5 / 75+ in English."""
+    low, _sep, high = band.rstrip("+").partition("–")
+    if high:
+        return _("Ages {low} to {high}").format(low=low, high=high)
+    return _("Ages {low} and over").format(low=low)
+
+
 def age_band_counts(site: Site, day: dt.date) -> dict[str, int]:
     counts = {age_band(low): 0 for low, _ in AGE_BANDS}
     counts["?"] = 0

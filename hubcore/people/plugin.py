@@ -53,5 +53,6 @@ def dashboard_widgets(site, request):
     html = render_fragment(request, "people/_widget.html", {
         "site": site, "people_count": ops.count_people(site),
         "household_count": ops.count_households(site), "bands": bands,
+        "age_band_label": ops.age_band_label,
     })
     return [Widget(_("People"), html, order=30)]
