@@ -89,6 +89,23 @@ def _unused_family(fake: Faker, used: set[str]) -> tuple[str, str]:
             return kanji, kana
 
 
+def _emergency_contact(fake: Faker, rng: random.Random, family: str, age: int) -> dict:
+    """Whom a hub would call: a grandparent for a child, a grown-up child living
+    elsewhere for an elderly person, a parent or sibling for other adults."""
+    if age < 18:
+        given, relation = fake.first_name_female_pair()[0], "祖母"
+        surname = family
+    elif age >= 65:
+        given, relation = fake.first_name_male_pair()[0], rng.choice(["長男", "次男"])
+        surname = family
+    else:
+        given, relation = fake.first_name_female_pair()[0], rng.choice(["母", "姉", "妹"])
+        surname = fake.last_name_pair()[0]
+    return {"emergency_contact_name": f"{surname} {given}",
+            "emergency_contact_phone": _phone(rng, mobile=True),
+            "emergency_contact_relation": relation}
+
+
 def _phone(rng: random.Random, mobile: bool) -> str:
     # Faker's ja_JP numbers may lack the leading 0; these are shaped like real ones:
     # mobiles 090/080/070, landlines in northern Nagano's 0269 area.
@@ -152,10 +169,7 @@ def load_demo() -> str:
                             phone=_phone(rng, mobile=True) if adult else "",
                             email=(f"{fake.user_name()}@example.jp" if adult and rng.random() < .5
                                    else ""),
-                            emergency_contact_name="" if relationship == "世帯主" and ages[0] < 60
-                            else f"{fake.last_name()} {fake.first_name()}",
-                            emergency_contact_phone=_phone(rng, mobile=True),
-                            emergency_contact_relation="長男" if ages[0] >= 65 else "親族",
+                            **_emergency_contact(fake, rng, family, ages[0]),
                         ))
                     if len(people) >= 30:
                         break
