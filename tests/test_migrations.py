@@ -33,7 +33,7 @@ def _tables() -> set[str]:
 
 def test_fresh_install_then_rerun_changes_nothing(empty):
     applied = migrate(get_host())
-    assert {a.plugin for a in applied} == {"sites", "rooms", "people"}
+    assert {"sites", "rooms", "people"} <= {a.plugin for a in applied}
     assert {"municipality", "site", "room", "person", "household", "schema_version"} <= _tables()
     before = (_versions(), _tables())
     assert migrate(get_host()) == []
