@@ -181,6 +181,7 @@ def load_demo() -> str:
                     site_ops.set_site_plugin(site, name, True)
             for site, people in sites:
                 site._hooks = None
+                site._enabled = None
                 site.hooks.load_demo_data(site=site, people=people)
     lines = [f"demo municipality みどり野町 (midorino): {len(sites)} sites, {total_people} people"]
     lines += [f"  /s/{s.slug}/  {s.name}" for s, _ in sites]

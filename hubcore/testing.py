@@ -47,6 +47,7 @@ def make_site(slug: str = "test-site", municipality: str = "test-town", name: st
         ops.set_municipality_plugin(m, plugin, True)
         ops.set_site_plugin(site, plugin, True)
     site._hooks = None
+    site._enabled = None
     return site
 
 

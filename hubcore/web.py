@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,9 +95,8 @@ def _environment(theme: str, generation: int, instance: str) -> jinja2.Environme
 
 def environment(theme: str = "default") -> jinja2.Environment:
     """The Jinja2 environment of a theme, built once per theme and plugin set."""
-    from hubcore.config import instance_path
-
-    return _environment(theme, get_host().generation, str(instance_path()))
+    # The instance folder is part of the key: it decides where themes are looked up.
+    return _environment(theme, get_host().generation, os.environ.get("HUBCORE_INSTANCE", ""))
 
 
 WAREKI = ((dt.date(2019, 5, 1), "令和"), (dt.date(1989, 1, 8), "平成"),

@@ -51,7 +51,7 @@ def dashboard_widgets(site, request):
 
     bands = ops.age_band_counts(site, ops.site_today(site))
     html = render_fragment(request, "people/_widget.html", {
-        "site": site, "people_count": ops.count_people(site),
+        "site": site, "people_count": sum(bands.values()),  # every person is in one band
         "household_count": ops.count_households(site), "bands": bands,
         "age_band_label": ops.age_band_label,
     })

@@ -40,6 +40,7 @@ class Site(BaseModel):
 
     # The relay, built on first use of `hooks`; reset when this site's plugins change.
     _hooks = None
+    _enabled: frozenset[str] | None = None  # see operations.enabled_plugins
 
     @property
     def hooks(self):

@@ -35,8 +35,13 @@ def list_sites(municipality: Municipality | None = None) -> list[Site]:
     return list(q.order_by(Municipality.name_kana, Site.name_kana, Site.id))
 
 
-def enabled_plugins(site: Site) -> frozenset[str]:
-    """Optional plugins on for ``site``: on for the site and for its municipality."""
+def enabled_plugins(site: Site, fresh: bool = False) -> frozenset[str]:
+    """Optional plugins on for ``site``: on for the site and for its municipality.
+
+    Kept on the Site object, which lives for one request; writes ask ``fresh``.
+    """
+    if site._enabled is not None and not fresh:
+        return site._enabled
     installed = set(get_host().optional_names())
     rows = (
         SitePlugin.select(SitePlugin.plugin)
@@ -52,7 +57,8 @@ def enabled_plugins(site: Site) -> frozenset[str]:
         )
         .tuples()
     )
-    return frozenset(p for (p,) in rows if p in installed)
+    site._enabled = frozenset(p for (p,) in rows if p in installed)
+    return site._enabled
 
 
 def site_relay(site: Site) -> SiteHooks:
@@ -60,8 +66,9 @@ def site_relay(site: Site) -> SiteHooks:
 
 
 def is_enabled(site: Site, plugin: str) -> bool:
+    """Whether ``plugin`` is on for ``site`` now (reads the database, refreshing the cache)."""
     meta = get_host().meta(plugin)
-    return meta.core or plugin in enabled_plugins(site)
+    return meta.core or plugin in enabled_plugins(site, fresh=True)
 
 
 def allowed_for_municipality(municipality: Municipality) -> frozenset[str]:
@@ -99,13 +106,13 @@ def set_municipality_plugin(municipality: Municipality, plugin: str, enabled: bo
     meta = _optional(plugin)
     sites = list_sites(municipality)
     with write_transaction():
-        before = {s.id: plugin in enabled_plugins(s) for s in sites}
+        before = {s.id: plugin in enabled_plugins(s, fresh=True) for s in sites}
         if enabled:
             _check_requirements_allowed(municipality, meta.requires)
         else:
             _check_no_dependants(plugin, allowed_for_municipality(municipality), "municipality")
         _upsert(MunicipalityPlugin, {"municipality": municipality, "plugin": plugin}, enabled)
-        changed = [s for s in sites if (plugin in enabled_plugins(s)) != before[s.id]]
+        changed = [s for s in sites if (plugin in enabled_plugins(s, fresh=True)) != before[s.id]]
         for s in changed:
             _notify(s, plugin, enabled)
     return changed
@@ -118,7 +125,7 @@ def set_site_plugin(site: Site, plugin: str, enabled: bool) -> bool:
     """
     meta = _optional(plugin)
     with write_transaction():
-        was = plugin in enabled_plugins(site)
+        was = plugin in enabled_plugins(site, fresh=True)
         if enabled:
             if plugin not in allowed_for_municipality(site.municipality):
                 raise PluginError(
@@ -133,7 +140,7 @@ def set_site_plugin(site: Site, plugin: str, enabled: bool) -> bool:
             _check_no_dependants(plugin, enabled_plugins(site), "site")
         _upsert(SitePlugin, {"site": site, "plugin": plugin}, enabled)
         site._hooks = None
-        now = plugin in enabled_plugins(site)
+        now = plugin in enabled_plugins(site, fresh=True)
         if now != was:
             _notify(site, plugin, now)
     return now != was
