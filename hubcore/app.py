@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from pathlib import Path
@@ -19,7 +20,7 @@ from hubcore.config import Settings, load_settings
 from hubcore.errors import NotFound
 from hubcore.i18n import gettext as _
 from hubcore.plugins import PluginHost, get_host
-from hubcore.web import find_theme, render, theme_dirs
+from hubcore.web import find_theme, render, sync_endpoint, theme_dirs
 
 log = logging.getLogger("hubcore")
 STATIC = Path(__file__).parent / "static"
@@ -72,13 +73,13 @@ def guarded(endpoint, plugin: str):
 
         return async_view
 
+    @functools.wraps(endpoint)
     def view(request: Request):
         with db.database.connection_context():
             _load_site_for(request, plugin)
             return endpoint(request)
 
-    view.__name__ = getattr(endpoint, "__name__", "view")
-    return view
+    return sync_endpoint(view)
 
 
 def plugin_routes(host: PluginHost) -> list[BaseRoute]:

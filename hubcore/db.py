@@ -100,6 +100,10 @@ def is_postgres() -> bool:
     return isinstance(database.obj, peewee.PostgresqlDatabase)
 
 
+def is_sqlite() -> bool:
+    return isinstance(database.obj, peewee.SqliteDatabase)
+
+
 def write_transaction():
     """A transaction that takes the write lock up front.
 

@@ -58,7 +58,8 @@ def register_routes():
     the endpoint, the core loads the site into ``request.state.site`` and answers
     404 where the site is unknown or the plugin is off for it; plugin code never
     checks enablement itself. Plain ``def`` endpoints run with a database
-    connection open.
+    connection open (GET/HEAD on SQLite inline on the event loop, so keep them
+    quick; writes and PostgreSQL in the thread pool).
     """
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
@@ -191,6 +192,27 @@ def redirect(url: str, request: Request) -> Response:
 
 def site_url(site, *parts: str) -> str:
     return "/s/" + "/".join([site.slug, *[str(p).strip("/") for p in parts if p != ""]]) + "/"
+
+
+def sync_endpoint(view):
+    """A Starlette endpoint for a plain ``def`` view that uses the database.
+
+    Reads on SQLite run inline on the event loop: in WAL mode they never wait for a
+    lock and take about a millisecond, and the thread-pool hop with its GIL contention
+    halved throughput under load (docs/benchmarks.md). Writes, which may wait for the
+    write lock, and everything on PostgreSQL, where each query is a network round trip,
+    run in the thread pool as Starlette would.
+    """
+
+    @functools.wraps(view)
+    async def endpoint(request: Request):
+        from hubcore import db
+
+        if request.method in ("GET", "HEAD") and db.is_sqlite():
+            return view(request)
+        return await run_in_threadpool(view, request)
+
+    return endpoint
 
 
 def read_form(request: Request, lists: tuple[str, ...] = ()) -> dict[str, Any]:

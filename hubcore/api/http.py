@@ -27,6 +27,7 @@ from hubcore.forms import validate
 from hubcore.i18n import gettext as _
 from hubcore.sites.models import Site
 from hubcore.sites.operations import get_site
+from hubcore.web import sync_endpoint
 
 # Bodies are a few fields; anything near this size is a mistake or an attack.
 MAX_BODY_BYTES = 1024 * 1024
@@ -185,11 +186,11 @@ class ApiRoute(Route):
 
     def __init__(self, path: str, operations: Iterable[Operation]) -> None:
         self.operations = {op.method: op for op in operations}
-        super().__init__(path, self.dispatch, methods=list(self.operations),
+        super().__init__(path, sync_endpoint(self.dispatch), methods=list(self.operations),
                          name="api:" + self.operations[next(iter(self.operations))].operation_id)
 
     def dispatch(self, request: Request) -> Response:
-        # A plain def: Starlette runs it in the thread pool, where peewee may block.
+        # Through sync_endpoint: inline for SQLite reads, else in the thread pool.
         method = "GET" if request.method == "HEAD" else request.method
         return run_operation(self.operations[method], request)
 

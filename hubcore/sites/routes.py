@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from hubcore import db
 from hubcore.sites import operations as ops
-from hubcore.web import render
+from hubcore.web import render, sync_endpoint
 
 
 @db.with_connection
@@ -55,9 +55,9 @@ def dashboard(request: Request):
 
 def index_routes() -> list[Route]:
     return [
-        Route("/", index, name="index"),
-        Route("/m/{municipality}/", municipality, name="municipality"),
-        Route("/healthz", healthz, name="healthz"),
+        Route("/", sync_endpoint(index), name="index"),
+        Route("/m/{municipality}/", sync_endpoint(municipality), name="municipality"),
+        Route("/healthz", sync_endpoint(healthz), name="healthz"),
         Route("/plugin-colours.css", plugin_colours, name="plugin_colours"),
     ]
 
