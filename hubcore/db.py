@@ -116,6 +116,23 @@ def write_transaction():
     return database.atomic()
 
 
+MAX_ID = 2**63 - 1  # ids are 64-bit; a longer number overflows SQLite's binding (a 500)
+
+
+def get_in_site(model: type[BaseModel], site, raw_id):
+    """The row of ``model`` with this id at ``site``, or NotFound — also for an id that
+    is not a number or belongs to another site (never say that it exists elsewhere)."""
+    from hubcore.errors import NotFound
+
+    text = str(raw_id)
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID):
+        raise NotFound(raw_id)
+    row = model.get_or_none((model.id == int(text)) & (model.site == site))
+    if row is None:
+        raise NotFound(raw_id)
+    return row
+
+
 def like(field, pattern: str):
     """``field LIKE pattern ESCAPE '\\'`` on both databases (SQLite has no default escape)."""
     return peewee.NodeList((field, peewee.SQL("LIKE"), pattern, peewee.SQL("ESCAPE '\\'")))

@@ -166,14 +166,18 @@ def db_url(request, _templates, tmp_path) -> Iterator[str]:
         shutil.copy(_templates["sqlite"], path)
         yield f"sqlite:///{path}"
         return
-    admin = _templates.get("postgresql")
+    yield from _throwaway_database(_templates.get("postgresql"), "TEMPLATE hubcore_template")
+
+
+def _throwaway_database(admin: str | None, create_options: str = "") -> Iterator[str]:
+    """A new database on the session's server for one test, dropped afterwards."""
     if admin is None:
         if os.environ.get("HUBCORE_REQUIRE_POSTGRES") == "1":
             pytest.fail("PostgreSQL is required (HUBCORE_REQUIRE_POSTGRES=1) but no binaries "
                         "were found: apt-get install postgresql")
         pytest.skip("no PostgreSQL server binaries on this machine (apt-get install postgresql)")
     name = "t_" + uuid.uuid4().hex[:12]
-    _admin_execute(admin, f"CREATE DATABASE {name} TEMPLATE hubcore_template")
+    _admin_execute(admin, f"CREATE DATABASE {name} {create_options}")
     try:
         yield admin.rsplit("/", 1)[0] + "/" + name
     finally:
@@ -188,18 +192,7 @@ def empty_db_url(request, postgres_server, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
         return
-    if postgres_server is None:
-        if os.environ.get("HUBCORE_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is required (HUBCORE_REQUIRE_POSTGRES=1) but not available")
-        pytest.skip("no PostgreSQL server binaries on this machine (apt-get install postgresql)")
-    name = "e_" + uuid.uuid4().hex[:12]
-    _admin_execute(postgres_server, f"CREATE DATABASE {name}")
-    try:
-        yield postgres_server.rsplit("/", 1)[0] + "/" + name
-    finally:
-        if db.database.obj is not None:
-            db.database.obj.close_all()
-        _admin_execute(postgres_server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    yield from _throwaway_database(postgres_server)
 
 
 @pytest.fixture

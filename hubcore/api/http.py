@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from hubcore import db
 from hubcore.api.models import ApiError
+from hubcore.db import MAX_ID
 from hubcore.errors import Invalid, NotFound
 from hubcore.forms import validate
 from hubcore.i18n import gettext as _
@@ -31,8 +32,6 @@ from hubcore.web import sync_endpoint
 
 # Bodies are a few fields; anything near this size is a mistake or an attack.
 MAX_BODY_BYTES = 1024 * 1024
-# Ids are 64-bit; a longer number would overflow SQLite's integer binding (a 500, not a 404).
-MAX_ID = 2**63 - 1
 
 
 class ApiProblem(Exception):

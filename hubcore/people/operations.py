@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import peewee
 
 from hubcore import kana
-from hubcore.db import is_postgres, like, write_transaction
+from hubcore.db import get_in_site, is_postgres, like, write_transaction
 from hubcore.errors import Invalid, NotFound
 from hubcore.forms import validate
 from hubcore.i18n import gettext as _
@@ -53,23 +53,12 @@ def _binary(field):
     return field.collate('"C"') if is_postgres() else field
 
 
-def _by_id(model, site: Site, obj_id):
-    try:
-        oid = int(obj_id)
-    except (TypeError, ValueError):
-        raise NotFound(obj_id) from None
-    obj = model.get_or_none((model.id == oid) & (model.site == site))
-    if obj is None:
-        raise NotFound(obj_id)
-    return obj
-
-
 def get_person(site: Site, person_id) -> Person:
-    return _by_id(Person, site, person_id)
+    return get_in_site(Person, site, person_id)
 
 
 def get_household(site: Site, household_id) -> Household:
-    return _by_id(Household, site, household_id)
+    return get_in_site(Household, site, household_id)
 
 
 def search_people(site: Site, query: str = "", row: str = "", limit: int = 50,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import peewee
 
-from hubcore.db import write_transaction
-from hubcore.errors import Invalid, NotFound
+from hubcore.db import get_in_site, write_transaction
+from hubcore.errors import Invalid
 from hubcore.i18n import gettext as _
 from hubcore.rooms.models import ROOM_FEATURES, Room
 from hubcore.rooms.schemas import RoomIn, RoomOut
@@ -32,14 +32,7 @@ def list_rooms(site: Site, include_retired: bool = False) -> list[Room]:
 
 
 def get_room(site: Site, room_id: int | str) -> Room:
-    try:
-        rid = int(room_id)
-    except (TypeError, ValueError):
-        raise NotFound(room_id) from None
-    room = Room.get_or_none((Room.id == rid) & (Room.site == site))
-    if room is None:
-        raise NotFound(room_id)
-    return room
+    return get_in_site(Room, site, room_id)
 
 
 def _duplicate(site: Site, name: str) -> Invalid:
