@@ -18,7 +18,7 @@ def _connect() -> None:
     try:
         db.configure(settings.database_url)
         with db.database.connection_context():
-            pass
+            db.database.execute_sql("SELECT 1")
     except db.DatabaseURLError as exc:
         raise click.ClickException(str(exc)) from None
     except Exception as exc:  # the driver's own error, shortened to its first line

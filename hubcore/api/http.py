@@ -111,7 +111,7 @@ def _is_json(content_type: str) -> bool:
 
 
 class _TooLarge(Exception):
-    pass
+    """The body went past MAX_BODY_BYTES."""
 
 
 async def _read_limited(request: Request) -> bytes:
