@@ -53,3 +53,22 @@ def test_plugin_colours_come_as_css_not_inline_styles(client, site):
 def test_healthz_answers_while_the_database_does(client):
     r = client.get("/healthz")
     assert r.status_code == 200 and r.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_is_503_when_the_database_does_not_answer(tmp_path, monkeypatch):
+    from starlette.testclient import TestClient
+
+    from hubcore import db
+    from hubcore.app import create_app
+    from hubcore.config import Settings
+
+    monkeypatch.setenv("HUBCORE_INSTANCE", str(tmp_path))
+    # Nothing listens on port 1: start-up works (it connects lazily), the probe fails.
+    settings = Settings(instance=tmp_path, secret_key="k",
+                        database_url="postgresql://nobody@127.0.0.1:1/nothing")
+    try:
+        with TestClient(create_app(settings)) as c:
+            r = c.get("/healthz")
+        assert r.status_code == 503 and r.json()["status"] == "error"
+    finally:
+        db.database.obj.close_all()
