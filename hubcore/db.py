@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -11,6 +12,11 @@ from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 # Every model binds to this proxy; configure() points it at the real database.
 database = peewee.DatabaseProxy()
+
+
+def utcnow() -> dt.datetime:
+    """Now, time-zone aware in UTC: what every timestamp column stores."""
+    return dt.datetime.now(dt.UTC)
 
 
 class DatabaseURLError(ValueError):

@@ -109,7 +109,7 @@ class PostgresCluster:
 def _admin_execute(url: str, sql: str) -> None:
     import psycopg
 
-    with psycopg.connect(url.replace("postgresql://", "postgresql://", 1), autocommit=True) as c:
+    with psycopg.connect(url, autocommit=True) as c:
         c.execute(sql)
 
 

@@ -155,28 +155,26 @@ def site_context(request: Request) -> dict[str, Any]:
     return {"site": site, "nav_items": items, "slot": slot}
 
 
-def render(request: Request, template: str, context: dict[str, Any] | None = None,
-           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+def _render(request: Request, template: str, context: dict[str, Any]) -> str:
+    """Render with the theme of the request's site (or the default theme)."""
     site = getattr(request.state, "site", None)
     env = environment(site.theme if site is not None else "default")
-    ctx = {
-        "request": request,
-        "lang": i18n.current_language.get(),
-        "is_htmx": request.headers.get("HX-Request") == "true",
-        **site_context(request),
-        **(context or {}),
-    }
-    html = env.get_template(template).render(ctx)
-    return HTMLResponse(html, status_code=status_code, headers=headers)
+    ctx = {"request": request, "lang": i18n.current_language.get(), **context}
+    return env.get_template(template).render(ctx)
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A whole page (or an htmx fragment of one) with the site's menu and slots."""
+    ctx = {"is_htmx": is_htmx(request), **site_context(request), **(context or {})}
+    return HTMLResponse(_render(request, template, ctx), status_code=status_code,
+                        headers=headers)
 
 
 def render_fragment(request: Request, template: str,
                     context: dict[str, Any] | None = None) -> Markup:
-    """Render a template to HTML for a widget or panel."""
-    site = getattr(request.state, "site", None)
-    env = environment(site.theme if site is not None else "default")
-    ctx = {"request": request, "lang": i18n.current_language.get(), **(context or {})}
-    return Markup(env.get_template(template).render(ctx))
+    """Render a template to HTML for a widget or panel (no menu: the page has one)."""
+    return Markup(_render(request, template, context or {}))
 
 
 def is_htmx(request: Request) -> bool:

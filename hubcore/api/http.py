@@ -22,7 +22,6 @@ from starlette.types import Receive, Scope, Send
 
 from hubcore import db
 from hubcore.api.models import ApiError
-from hubcore.db import MAX_ID
 from hubcore.errors import Invalid, NotFound
 from hubcore.forms import validate
 from hubcore.i18n import gettext as _
@@ -52,15 +51,10 @@ class ApiCall:
     body: dict[str, Any]
     headers: dict[str, str] = field(default_factory=dict)  # extra response headers
 
-    def path_id(self, name: str) -> int:
-        """A numeric id from the path; anything else is simply not found."""
-        raw = self.request.path_params[name]
-        if not (isinstance(raw, str) and raw.isascii() and raw.isdigit()):
-            raise NotFound(raw)
-        value = int(raw)
-        if not 0 < value <= MAX_ID:
-            raise NotFound(raw)
-        return value
+    def path_id(self, name: str) -> str:
+        """An id from the path, as given: the area's get_* (db.get_in_site) answers
+        NotFound for anything that is not an id of this site."""
+        return self.request.path_params[name]
 
     def url(self, *parts: object) -> str:
         """An absolute path under /api/v1 (for links and Location)."""

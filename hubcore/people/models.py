@@ -6,12 +6,8 @@ import datetime as dt
 
 import peewee
 
-from hubcore.db import BaseModel
+from hubcore.db import BaseModel, utcnow
 from hubcore.sites.models import Site
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Household(BaseModel):
@@ -24,7 +20,7 @@ class Household(BaseModel):
     postal_code = peewee.CharField(max_length=8, default="")
     address = peewee.CharField(max_length=300, default="")
     phone = peewee.CharField(max_length=20, default="")
-    created_at = peewee.DateTimeField(default=_now)
+    created_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
         table_name = "household"
@@ -51,8 +47,8 @@ class Person(BaseModel):
     emergency_contact_phone = peewee.CharField(max_length=20, default="")
     emergency_contact_relation = peewee.CharField(max_length=30, default="")
     notes = peewee.TextField(default="")
-    created_at = peewee.DateTimeField(default=_now)
-    updated_at = peewee.DateTimeField(default=_now)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
         table_name = "person"
@@ -66,10 +62,14 @@ class Person(BaseModel):
         return f"{self.family_name_kana} {self.given_name_kana}"
 
     def age_on(self, day: dt.date) -> int | None:
-        if self.birth_date is None:
-            return None
-        b = self.birth_date
-        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+        return age_on(self.birth_date, day)
+
+
+def age_on(birth: dt.date | None, day: dt.date) -> int | None:
+    """Completed years on ``day`` (a birthday counts from the day itself)."""
+    if birth is None:
+        return None
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 MODELS = [Household, Person]

@@ -13,7 +13,7 @@ from hubcore.db import get_in_site, is_postgres, like, write_transaction
 from hubcore.errors import Invalid, NotFound
 from hubcore.forms import validate
 from hubcore.i18n import gettext as _
-from hubcore.people.models import Household, Person
+from hubcore.people.models import Household, Person, age_on
 from hubcore.people.schemas import HouseholdIn, HouseholdOut, MemberIn, PersonIn, PersonOut
 from hubcore.sites.models import Site
 
@@ -79,10 +79,6 @@ def search_people(site: Site, query: str = "", row: str = "", limit: int = 50,
     total = q.count()
     page = q.order_by(_binary(Person.kana_key), Person.id).limit(limit).offset(offset)
     return list(page), total
-
-
-def count_people(site: Site) -> int:
-    return Person.select().where(Person.site == site).count()
 
 
 def count_households(site: Site) -> int:
@@ -251,8 +247,7 @@ def age_band_counts(site: Site, day: dt.date) -> dict[str, int]:
         if birth is None:
             counts["?"] += 1
             continue
-        age = day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-        counts[age_band(age)] += 1
+        counts[age_band(age_on(birth, day))] += 1
     return counts
 
 

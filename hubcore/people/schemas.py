@@ -6,7 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from hubcore.forms import nfkc
 from hubcore.i18n import N_
@@ -23,6 +23,11 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def _text(v):
     return unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v
+
+
+def _title(model: type[BaseModel], info: ValidationInfo) -> str:
+    """The field's title (an English msgid), which messages name the field by."""
+    return model.model_fields[info.field_name].title or info.field_name
 
 
 def _kana(v, label: str):
@@ -64,15 +69,10 @@ class PersonIn(BaseModel):
                              "emergency_contact_name", "emergency_contact_relation",
                              mode="before")(lambda v: _text(v))
 
-    @field_validator("family_name_kana", mode="before")
+    @field_validator("family_name_kana", "given_name_kana", mode="before")
     @classmethod
-    def _family_kana(cls, v):
-        return _kana(v, N_("Family name (kana)"))
-
-    @field_validator("given_name_kana", mode="before")
-    @classmethod
-    def _given_kana(cls, v):
-        return _kana(v, N_("Given name (kana)"))
+    def _kana_fields(cls, v, info: ValidationInfo):
+        return _kana(v, _title(cls, info))
 
     @field_validator("birth_date", "household_id", mode="before")
     @classmethod
@@ -86,15 +86,10 @@ class PersonIn(BaseModel):
             raise ValueError(_("Birth date must be between 1900 and today."))
         return v
 
-    @field_validator("phone", mode="before")
+    @field_validator("phone", "emergency_contact_phone", mode="before")
     @classmethod
-    def _phone(cls, v):
-        return _phone(v, N_("Phone"))
-
-    @field_validator("emergency_contact_phone", mode="before")
-    @classmethod
-    def _emergency_phone(cls, v):
-        return _phone(v, N_("Emergency contact phone"))
+    def _phones(cls, v, info: ValidationInfo):
+        return _phone(v, _title(cls, info))
 
     @field_validator("email", mode="before")
     @classmethod
@@ -118,8 +113,8 @@ class HouseholdIn(BaseModel):
 
     @field_validator("name_kana", mode="before")
     @classmethod
-    def _kana(cls, v):
-        return _kana(v, N_("Household name (kana)"))
+    def _kana(cls, v, info: ValidationInfo):
+        return _kana(v, _title(cls, info))
 
     @field_validator("postal_code", mode="before")
     @classmethod
@@ -131,8 +126,8 @@ class HouseholdIn(BaseModel):
 
     @field_validator("phone", mode="before")
     @classmethod
-    def _phone(cls, v):
-        return _phone(v, N_("Phone"))
+    def _phone(cls, v, info: ValidationInfo):
+        return _phone(v, _title(cls, info))
 
 
 class MemberIn(BaseModel):

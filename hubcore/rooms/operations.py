@@ -35,7 +35,7 @@ def get_room(site: Site, room_id: int | str) -> Room:
     return get_in_site(Room, site, room_id)
 
 
-def _duplicate(site: Site, name: str) -> Invalid:
+def _duplicate(name: str) -> Invalid:
     return Invalid({"name": _("This site already has a room named “{name}” "
                               "(retired rooms included).").format(name=name)})
 
@@ -56,12 +56,12 @@ def _save(room: Room, site: Site, data: RoomIn) -> Room:
         if room.id is not None:
             clash = clash.where(Room.id != room.id)
         if clash.exists():
-            raise _duplicate(site, data.name)
+            raise _duplicate(data.name)
         _apply(room, data)
         try:
             room.save()
         except peewee.IntegrityError:  # a concurrent writer took the name first
-            raise _duplicate(site, data.name) from None
+            raise _duplicate(data.name) from None
     return room
 
 

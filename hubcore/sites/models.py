@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import peewee
 
-from hubcore.db import BaseModel
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+from hubcore.db import BaseModel, utcnow
 
 
 class Municipality(BaseModel):
@@ -18,7 +12,7 @@ class Municipality(BaseModel):
     name = peewee.CharField(max_length=100)  # 自治体名, e.g. 山ノ内町
     name_kana = peewee.CharField(max_length=200, default="")
     prefecture = peewee.CharField(max_length=10, default="")
-    created_at = peewee.DateTimeField(default=_now)
+    created_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
         table_name = "municipality"
@@ -33,7 +27,7 @@ class Site(BaseModel):
     description = peewee.TextField(default="")
     timezone = peewee.CharField(max_length=64, default="Asia/Tokyo")
     theme = peewee.CharField(max_length=64, default="default")
-    created_at = peewee.DateTimeField(default=_now)
+    created_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
         table_name = "site"
@@ -58,7 +52,7 @@ class MunicipalityPlugin(BaseModel):
     municipality = peewee.ForeignKeyField(Municipality, on_delete="CASCADE")
     plugin = peewee.CharField(max_length=100)
     enabled = peewee.BooleanField(default=True)
-    changed_at = peewee.DateTimeField(default=_now)
+    changed_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
         table_name = "municipality_plugin"
@@ -71,7 +65,7 @@ class SitePlugin(BaseModel):
     site = peewee.ForeignKeyField(Site, on_delete="CASCADE")
     plugin = peewee.CharField(max_length=100)
     enabled = peewee.BooleanField(default=True)
-    changed_at = peewee.DateTimeField(default=_now)
+    changed_at = peewee.DateTimeField(default=utcnow)
 
     class Meta:
         table_name = "site_plugin"

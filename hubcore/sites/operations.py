@@ -28,10 +28,13 @@ def list_municipalities() -> list[Municipality]:
     return list(Municipality.select().order_by(Municipality.name_kana, Municipality.id))
 
 
-def list_sites(municipality: Municipality | None = None) -> list[Site]:
+def list_sites(municipality: Municipality | None = None, only=None) -> list[Site]:
+    """Sites (of a municipality), with the municipality loaded; ``only``: a subquery of ids."""
     q = Site.select(Site, Municipality).join(Municipality)
     if municipality is not None:
         q = q.where(Site.municipality == municipality)
+    if only is not None:
+        q = q.where(Site.id.in_(only))
     return list(q.order_by(Municipality.name_kana, Site.name_kana, Site.id))
 
 
@@ -104,15 +107,19 @@ def set_municipality_plugin(municipality: Municipality, plugin: str, enabled: bo
     Returns the sites whose effective state changed.
     """
     meta = _optional(plugin)
-    sites = list_sites(municipality)
     with write_transaction():
-        before = {s.id: plugin in enabled_plugins(s, fresh=True) for s in sites}
+        allowed = allowed_for_municipality(municipality)
         if enabled:
-            _check_requirements_allowed(municipality, meta.requires)
+            _check_requirements_allowed(meta.requires, allowed)
         else:
-            _check_no_dependants(plugin, allowed_for_municipality(municipality), "municipality")
+            _check_no_dependants(plugin, allowed, "municipality")
         _upsert(MunicipalityPlugin, {"municipality": municipality, "plugin": plugin}, enabled)
-        changed = [s for s in sites if (plugin in enabled_plugins(s, fresh=True)) != before[s.id]]
+        if (plugin in allowed) == enabled:
+            return []
+        # The municipality's switch flips exactly the sites that have the plugin on.
+        switched_on = SitePlugin.select(SitePlugin.site).where(
+            (SitePlugin.plugin == plugin) & SitePlugin.enabled)
+        changed = list_sites(municipality, only=switched_on)
         for s in changed:
             _notify(s, plugin, enabled)
     return changed
@@ -146,9 +153,8 @@ def set_site_plugin(site: Site, plugin: str, enabled: bool) -> bool:
     return now != was
 
 
-def _check_requirements_allowed(municipality: Municipality, requires) -> None:
+def _check_requirements_allowed(requires, allowed: frozenset[str]) -> None:
     host = get_host()
-    allowed = allowed_for_municipality(municipality)
     missing = [r for r in requires if not host.meta(r).core and r not in allowed]
     if missing:
         raise PluginError(f"requires {', '.join(missing)} for the municipality first")
