@@ -48,17 +48,44 @@ def serve(app: str, env: dict) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
+HEADERS: list[str] = []  # wrk -H options: the logged-in manager's session, an API token
+
+
+def login(url: str, email: str, password: str) -> str:
+    """A session cookie from the real log-in form (CSRF token included)."""
+    import http.cookiejar
+    import urllib.parse
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(url + "/login")
+    csrf = next(c.value for c in jar if c.name == "csrftoken")
+    form = urllib.parse.urlencode({"email": email, "password": password,
+                                   "csrftoken": csrf}).encode()
+    opener.open(url + "/login", data=form)
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
+def wrk_args(url: str) -> list[str]:
+    args = []
+    for header in HEADERS:
+        if header.startswith("Authorization") and "/api/" not in url:
+            continue
+        args += ["-H", header]
+    return args
+
+
 def wrk(url: str) -> float:
     """Requests per second with 16 connections at once."""
-    out = subprocess.run(["wrk", "-t1", "-c16", "-d5s", url], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(["wrk", "-t1", "-c16", "-d5s", *wrk_args(url), url],
+                         capture_output=True, text=True, check=True).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
 def median_ms(url: str) -> float:
     """Median latency of one client alone: what a person at the front desk waits."""
-    out = subprocess.run(["wrk", "-t1", "-c1", "-d3s", "--latency", url], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(["wrk", "-t1", "-c1", "-d3s", "--latency", *wrk_args(url), url],
+                         capture_output=True, text=True, check=True).stdout
     value, unit = re.search(r"50%\s+([\d.]+)(us|ms|s)", out).groups()
     return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
@@ -79,6 +106,13 @@ def main() -> None:
                    capture_output=True)
     bare, bare_url = serve("bare_app:app", env)
     hub, hub_url = serve("hubcore.asgi:app", env)
+    # Pages are measured as the demo's site manager sees them (every request loads the
+    # session's user and roles), the API with that manager's token.
+    token = subprocess.run([str(Path(sys.executable).parent / "hubcore"), "user", "token",
+                            "create", "manager@example.jp", "--name", "bench"], env=env,
+                           check=True, capture_output=True, text=True).stdout.split()[-1]
+    HEADERS[:] = ["Cookie: " + login(hub_url, "manager@example.jp", "demo-manager-2026"),
+                  f"Authorization: Bearer {token}"]
     try:
         base = wrk(bare_url + "/")
         pg = os.environ.get("DATABASE_URL", "").startswith("postgres")

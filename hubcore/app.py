@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import inspect
 import logging
 from pathlib import Path
 
@@ -16,11 +14,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hubcore import db, i18n
+from hubcore.auth.guard import protect
+from hubcore.auth.middleware import SecurityMiddleware
+from hubcore.auth.permissions import Forbidden
 from hubcore.config import Settings, load_settings
 from hubcore.errors import NotFound
 from hubcore.i18n import gettext as _
 from hubcore.plugins import PluginHost, get_host
-from hubcore.web import find_theme, render, sync_endpoint, theme_dirs
+from hubcore.web import find_theme, render, theme_dirs
 
 log = logging.getLogger("hubcore")
 STATIC = Path(__file__).parent / "static"
@@ -52,36 +53,6 @@ class LanguageMiddleware:
             i18n.current_language.reset(token)
 
 
-def _load_site_for(request: Request, plugin: str):
-    from hubcore.sites.operations import get_site, is_enabled
-
-    site = get_site(request.path_params["site"])
-    if not is_enabled(site, plugin):
-        raise NotFound(plugin)  # off here: answer as if it did not exist
-    request.state.site = site
-    request.state.plugin = plugin
-    return site
-
-
-def guarded(endpoint, plugin: str):
-    """Wrap a plugin endpoint: open a connection, load the site, 404 where the plugin is off."""
-    if inspect.iscoroutinefunction(endpoint):
-
-        async def async_view(request: Request):
-            await run_in_threadpool(db.with_connection(_load_site_for), request, plugin)
-            return await endpoint(request)
-
-        return async_view
-
-    @functools.wraps(endpoint)
-    def view(request: Request):
-        with db.database.connection_context():
-            _load_site_for(request, plugin)
-            return endpoint(request)
-
-    return sync_endpoint(view)
-
-
 def plugin_routes(host: PluginHost) -> list[BaseRoute]:
     """One Mount per plugin inside /s/{site}; the site-root plugin (dashboard) last."""
     impls = {i.plugin_name: i.function for i in host.pm.hook.register_routes.get_hookimpls()}
@@ -92,7 +63,7 @@ def plugin_routes(host: PluginHost) -> list[BaseRoute]:
         if fn is None:
             continue
         wrapped = [
-            Route(r.path, guarded(r.endpoint, p.meta.name), methods=r.methods,
+            Route(r.path, protect(r.endpoint, p.meta.name), methods=r.methods,
                   name=f"{p.meta.name}:{r.name}")
             for r in fn()
         ]
@@ -145,6 +116,17 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
     return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
 
 
+async def forbidden(request: Request, exc: Exception) -> Response:
+    if _wants_json(request):
+        return JSONResponse({"error": "forbidden",
+                             "message": _("You may not do this here.")}, status_code=403)
+    return await run_in_threadpool(
+        render, request, "error.html",
+        {"title": _("Not allowed"),
+         "message": _("Your role does not allow this here. Nothing was changed. Ask the "
+                      "site manager or the municipality if you need it.")}, 403)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path, exc_info=exc)
     if _wants_json(request):
@@ -162,11 +144,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
     host = get_host()
     i18n.load_catalogues([p.locale_dir for p in host.ordered() if p.locale_dir])
 
+    from hubcore.admin.routes import admin_routes
     from hubcore.api.routes import api_routes
+    from hubcore.audit.routes import audit_routes
+    from hubcore.auth.routes import account_routes
     from hubcore.sites.routes import index_routes
 
+    guarded = [*index_routes(), *account_routes(), *admin_routes(), *audit_routes()]
     routes = [
-        *index_routes(),
+        *[Route(r.path, protect(r.endpoint), methods=r.methods, name=r.name) for r in guarded],
         *api_routes(),
         *static_routes(host),
         *plugin_routes(host),
@@ -175,9 +161,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
         debug=settings.debug,
         routes=routes,
         exception_handlers={404: not_found, HTTPException: http_error, NotFound: not_found,
-                            500: server_error},
+                            Forbidden: forbidden, 500: server_error},
     )
     app.add_middleware(LanguageMiddleware)
+    app.add_middleware(SecurityMiddleware, secret_key=settings.secret_key)  # outermost
     app.state.settings = settings
     app.state.host = host
     if find_theme("default") is None:

@@ -45,6 +45,12 @@ def init() -> None:
     _connect()
     _migrate()
     click.echo(f"instance ready: {inst}")
+    from hubcore.auth.models import User
+
+    with db.database.connection_context():
+        if not User.select().exists():
+            click.echo("no account yet: hubcore user create YOU@EXAMPLE.JP --name NAME "
+                       "--role platform_admin")
 
 
 def _migrate() -> int:

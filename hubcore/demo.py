@@ -54,6 +54,25 @@ SITES = [
     },
 ]
 
+# A second, small municipality, so that tenancy shows: みどり野町's users never see it.
+NEIGHBOUR = {"slug": "kawabe", "name": "かわべ村", "name_kana": "カワベムラ",
+             "site": ("kawabe-hoikuen", "旧かわべ保育園 みんなの家",
+                      "キュウカワベホイクエン ミンナノイエ", "長野県かわべ村中組300"),
+             "rooms": [("遊戯室", 25, "1F", "accessible_toilet", True, "元保育園の遊戯室"),
+                       ("給食室", 8, "1F", "kitchen", False, "")]}
+
+# One account per role; demo passwords, printed by `hubcore demo` and listed in the
+# README. Never use them outside a demo.
+DEMO_ACCOUNTS = [
+    # email, name, role, place (site or municipality slug; None: the platform), password
+    ("platform@example.jp", "長野 県子", "platform_admin", None, "demo-platform-2026"),
+    ("town@example.jp", "山本 さくら", "municipality_admin", "midorino", "demo-town-2026"),
+    ("manager@example.jp", "小林 健一", "site_manager", "midorino-school", "demo-manager-2026"),
+    ("staff@example.jp", "高橋 美咲", "staff", "midorino-school", "demo-staff-2026"),
+    ("viewer@example.jp", "中村 修", "viewer", "midorino-school", "demo-viewer-2026"),
+    ("kawabe@example.jp", "川辺 一郎", "municipality_admin", "kawabe", "demo-kawabe-2026"),
+]
+
 # (relationship, age range, sex); each household shape is a list of members.
 HOUSEHOLD_SHAPES = [
     [("世帯主", (30, 42), "m"), ("配偶者", (29, 40), "f"), ("子", (0, 5), "x"),
@@ -119,14 +138,54 @@ def _birth_date(rng: random.Random, ages: tuple[int, int]) -> dt.date:
     return TODAY - dt.timedelta(days=age * 365 + rng.randint(0, 364))
 
 
+def load_demo_accounts() -> list[str]:
+    """The demo accounts, created where missing (also for a demo loaded before they
+    existed). Returns lines for the terminal."""
+    from hubcore.auth import operations as auth
+    from hubcore.auth.actions import ROLES
+
+    lines = ["demo accounts (demo only — change or delete them before real use):"]
+    with database.connection_context(), write_transaction():
+        if not Municipality.select().where(Municipality.slug == NEIGHBOUR["slug"]).exists():
+            _neighbour()
+        for email, name, role, place, password in DEMO_ACCOUNTS:
+            user = auth.find_user(email) or auth.create_user(email, name, password)
+            scope = ROLES[role]
+            site = Site.get(Site.slug == place) if scope == "site" else None
+            municipality = (Municipality.get(Municipality.slug == place)
+                            if scope == "municipality" else None)
+            auth.grant_role(user, role, municipality=municipality, site=site)
+            lines.append(f"  {email:<22} {password:<20} {role} {place or ''}")
+    return lines
+
+
+def _neighbour() -> None:
+    m = Municipality.create(slug=NEIGHBOUR["slug"], name=NEIGHBOUR["name"],
+                            name_kana=NEIGHBOUR["name_kana"], prefecture="長野県")
+    slug, name, kana, address = NEIGHBOUR["site"]
+    site = Site.create(municipality=m, slug=slug, name=name, name_kana=kana, address=address)
+    for order, (room, cap, floor, feats, share, notes) in enumerate(NEIGHBOUR["rooms"]):
+        Room.create(site=site, name=room, capacity=cap, floor=floor, features=feats,
+                    shareable=share, notes=notes, sort_order=order)
+
+
 def load_demo() -> str:
-    """Create the demo municipality unless it exists. Returns a summary for the terminal."""
+    """Create the demo municipality unless it exists, and the demo accounts. Returns a
+    summary for the terminal."""
+    with database.connection_context():
+        loaded = Municipality.select().where(Municipality.slug == DEMO_MUNICIPALITY).exists()
+    if loaded:
+        return "\n".join(["demo data already loaded (municipality 'midorino')",
+                          *load_demo_accounts()])
+    summary = _load_demo()
+    return "\n".join([summary, *load_demo_accounts()])
+
+
+def _load_demo() -> str:
     from hubcore.people.operations import create_household_from_parts, create_person_from_parts
 
     host = get_host()
     with database.connection_context():
-        if Municipality.select().where(Municipality.slug == DEMO_MUNICIPALITY).exists():
-            return "demo data already loaded (municipality 'midorino')"
         fake = Faker("ja_JP")
         fake.seed_instance(2026)
         rng = random.Random(2026)

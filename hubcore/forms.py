@@ -70,9 +70,10 @@ def validate(schema: type[T], data: dict[str, Any]) -> T:
 
 def form_dict(form: FormData, lists: tuple[str, ...] = ()) -> dict[str, Any]:
     """A form as a dict: values trimmed and NFKC-normalised (全角数字 → digits),
-    empty fields left out so optional ones fall to their defaults, checkboxes as lists."""
+    empty fields left out so optional ones fall to their defaults, checkboxes as lists.
+    The CSRF token is left out too: the middleware has checked it already."""
     out: dict[str, Any] = {}
-    for key in set(form.keys()):
+    for key in set(form.keys()) - {"csrftoken"}:
         if key in lists:
             out[key] = [v for v in form.getlist(key) if isinstance(v, str) and v]
             continue

@@ -23,6 +23,8 @@ SITE_HOOKS = (
     "load_demo_data",
     "plugin_enabled",
     "plugin_disabled",
+    "permission_allowed",
+    "invoice_lines",
 )
 
 
@@ -68,6 +70,18 @@ def register_commands(cli):
     """Add ``click`` commands or groups to the ``hubcore`` command.
 
     ``cli`` is the top-level ``click.Group``; call ``cli.add_command(...)``.
+    """
+
+
+@hookspec
+def register_actions():
+    """Return the ``hubcore.auth.Action`` objects this plugin's routes and data need.
+
+    An action is a named permission (``"childcare.read_allergies"``) with a label,
+    a scope (``"site"`` or ``"municipality"``), the roles that get it, and whether
+    it reads sensitive data (要配慮個人情報). Routes name the action they need with
+    ``hubcore.auth.requires("...")``; operations ask ``principal.can("...", site=...)``.
+    Action names start with the plugin's name.
     """
 
 
@@ -147,4 +161,81 @@ def plugin_disabled(site):
     """Called on one plugin only, right after it was switched off for ``site``.
 
     Data is kept: switching a plugin off hides it, never deletes anything.
+    """
+
+
+@hookspec
+def permission_allowed(site, principal, action, resource):
+    """Decide a permission for this plugin's own resources, or return ``None``.
+
+    Called for every check of a site action, after the user's roles were looked up,
+    only for users who may see ``site`` at all. ``resource`` is what the caller passed
+    (a record, or ``None`` for the route as a whole). Return ``False`` to refuse even
+    though a role grants the action (any ``False`` wins), ``True`` to allow though no
+    role grants it, ``None`` to leave it to the roles.
+    """
+
+
+@hookspec
+def invoice_lines(site, payer, period):
+    """Return this program's ``hubcore.billing.LineItem`` list for one payer and month.
+
+    ``payer`` is a ``hubcore.billing.Payer`` (a household of the site or an
+    organisation of its municipality: ``payer.household_id`` / ``organisation_id``);
+    ``period`` a ``hubcore.billing.Month``. Called by the monthly run for every payer,
+    outside any transaction; return ``[]`` or ``None`` when there is nothing to bill.
+    Amounts are integer yen, tax included; set ``hide_if_zero`` on zero-yen lines
+    that must not appear on paper (a child's free meal). Must be deterministic: a
+    rerun compares the lines to the draft's and rewrites only what changed. Load the
+    month's records once with ``period.memo(key, loader)``, not once per payer.
+    """
+
+
+@hookspec
+def payment_methods():
+    """Return ``hubcore.billing.PaymentMethod`` objects this plugin adds (local
+    currency, points...). The core adds cash, bank transfer and direct debit (口座振替);
+    the first plugin to name a code wins. Payments refuse unknown codes.
+    """
+
+
+# --- calendar (site hooks) ----------------------------------------------------
+
+SITE_HOOKS += ("calendar_entries", "validate_booking", "booking_changed")
+
+
+@hookspec
+def calendar_entries(site, start, end):
+    """Return read-only entries to show in the site's calendar between ``start`` and
+    ``end`` (aware datetimes in the site's zone, end exclusive), or ``None``.
+
+    Each entry is a ``hubcore.calendar.CalendarEntry`` (title, start, end, program,
+    optional room id, all-day flag and URL). They are shown, never booked: they take
+    no room time and are not in conflicts or ICS feeds. Keep it to one query.
+    """
+
+
+@hookspec
+def validate_booking(site, booking, occurrences):
+    """Return a list of messages (translated strings) refusing a booking, or ``None``.
+
+    Called for each booking written through ``hubcore.calendar.operations`` (create,
+    change, move of one occurrence, import), inside the write transaction after the
+    room is locked and the core's checks (opening hours, conflicts) passed.
+    ``booking`` is the ``Booking`` about to be saved (not saved yet for a new one:
+    ``booking.id`` is ``None``); ``occurrences`` the ``hubcore.calendar.operations.Slot``
+    list that will be written (times in the site's zone, buffers in ``block_*``).
+    Any message refuses the whole write with ``hubcore.errors.Invalid``.
+    """
+
+
+@hookspec
+def booking_changed(site, booking, change):
+    """Called after a booking was written; ``change`` is ``"created"``, ``"updated"``,
+    ``"cancelled"`` or ``"extended"`` (the horizon job added occurrences).
+
+    Runs after the booking's transaction block, so the booking is there to read. An
+    exception is logged and does not undo the booking. For a "this and following"
+    edit it is called for the shortened series (``"updated"``) and the new one
+    (``"created"``).
     """

@@ -51,6 +51,76 @@ def make_site(slug: str = "test-site", municipality: str = "test-town", name: st
     return site
 
 
+TEST_PASSWORD = "test-password-123"
+
+
+def make_user(email: str, *grants: tuple, name: str = "テスト 利用者",
+              password: str = TEST_PASSWORD):
+    """Create (or fetch) a user holding ``grants``: (role, site), (role, municipality)
+    or ("platform_admin", None)."""
+    from hubcore.auth import operations as ops
+    from hubcore.sites.models import Site
+
+    user = ops.find_user(email) or ops.create_user(email, name, password)
+    for role, place in grants:
+        if isinstance(place, Site):
+            ops.grant_role(user, role, site=place)
+        else:
+            ops.grant_role(user, role, municipality=place)
+    return user
+
+
+def login(client, email: str, password: str = TEST_PASSWORD):
+    """Log ``client`` in through the real form (CSRF token included); returns the answer."""
+    page = client.get("/login")
+    assert page.status_code == 200, page.text
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrftoken": client.cookies.get("csrftoken", "")},
+                       follow_redirects=False)
+
+
+def api_token(email: str, read_only: bool = False, site=None) -> str:
+    """A new API token secret for the user with ``email``."""
+    from hubcore.auth import operations as ops
+
+    _token, secret = ops.create_token(ops.find_user(email), "test", read_only=read_only,
+                                      site=site)
+    return secret
+
+
+def hub_client(app, csrf: bool = True, token: str | None = None):
+    """A TestClient that, like the browser, sends the CSRF cookie's token as the
+    x-csrftoken header on state-changing requests (``csrf=False`` to test refusals),
+    and ``token`` as a bearer token on /api/ requests."""
+    from starlette.testclient import TestClient
+
+    class HubClient(TestClient):
+        def request(self, method, url, *args, headers=None, **kwargs):
+            headers = dict(headers or {})
+            path = str(url)
+            if token and "/api/" in path:
+                headers.setdefault("Authorization", f"Bearer {token}")
+            if csrf and method.upper() not in ("GET", "HEAD", "OPTIONS"):
+                if "csrftoken" not in self.cookies:
+                    super().request("GET", "/login")  # any page that sets the cookie
+                headers.setdefault("x-csrftoken", self.cookies.get("csrftoken", ""))
+            return super().request(method, url, *args, headers=headers, **kwargs)
+
+    return HubClient(app)
+
+
+@contextlib.contextmanager
+def user_client(settings: Settings, *grants: tuple, email: str = "user@test.example.jp"):
+    """An app built now (with the plugins registered now) and a client logged in as a user
+    holding ``grants`` (see make_user); /api/ requests carry the user's read/write token."""
+    from hubcore.app import create_app
+
+    make_user(email, *grants)
+    with hub_client(create_app(settings), token=api_token(email)) as c:
+        assert login(c, email).status_code == 303
+        yield c
+
+
 @contextlib.contextmanager
 def registered(*modules: ModuleType) -> Iterator[None]:
     """Register plugin modules for the duration of a ``with`` block, then remove them."""
@@ -216,14 +286,28 @@ def site(database):
     return make_site()
 
 
+TEST_USER = "manager@test.example.jp"
+
+
 @pytest.fixture
 def client(settings, database):
-    """A Starlette TestClient on the app, over the test's database."""
-    from starlette.testclient import TestClient
-
+    """A TestClient logged in as the test site's manager, who is also the test
+    municipality's administrator; /api/ requests carry that user's read/write token."""
     from hubcore.app import create_app
 
-    with TestClient(create_app(settings)) as c:
+    site = make_site()
+    make_user(TEST_USER, ("site_manager", site), ("municipality_admin", site.municipality))
+    with hub_client(create_app(settings), token=api_token(TEST_USER)) as c:
+        assert login(c, TEST_USER).status_code == 303
+        yield c
+
+
+@pytest.fixture
+def anonymous_client(settings, database):
+    """A TestClient nobody has logged in with, sending no CSRF header by itself."""
+    from hubcore.app import create_app
+
+    with hub_client(create_app(settings), csrf=False) as c:
         yield c
 
 
@@ -272,6 +356,15 @@ def live_server(db_url, tmp_path) -> Iterator[str]:
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+def browser_login(page, base_url: str, email: str, password: str, path: str = "/") -> None:
+    """Log a Playwright page in through the real form, starting from ``path``."""
+    page.goto(base_url + path)
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form[action='/login'] button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 @pytest.fixture(scope="session")

@@ -90,6 +90,9 @@ def _environment(theme: str, generation: int, instance: str) -> jinja2.Environme
     env.filters["wareki"] = wareki
     env.filters["date_ja"] = date_ja
     env.globals["site_url"] = site_url
+    env.globals["csrf_token"] = csrf_token
+    env.globals["csrf_field"] = csrf_field
+    env.globals["can"] = can_in_context
     host.pm.hook.prepare_jinja2_environment(env=env)
     return env
 
@@ -139,6 +142,36 @@ def date_ja(day: dt.date | None) -> str:
     return day.isoformat()
 
 
+@jinja2.pass_context
+def csrf_token(context) -> str:
+    """The CSRF token for this visitor (asgi-csrf sets its cookie when a page asks)."""
+    getter = context["request"].scope.get("csrftoken")
+    return getter() if getter else ""
+
+
+@jinja2.pass_context
+def csrf_field(context) -> Markup:
+    """The hidden form field every POST form carries."""
+    return Markup('<input type="hidden" name="csrftoken" value="{}">').format(csrf_token(context))
+
+
+@jinja2.pass_context
+def can_in_context(context, action: str, site=None) -> bool:
+    """``{% if can("rooms.manage") %}``: the current user's permission at the page's site."""
+    return can(context["request"], action, site)
+
+
+def can(request: Request, action: str, site=None) -> bool:
+    """Whether the request's user may do ``action`` at ``site`` (default: the page's site).
+    No request (a hook called outside one) or no user: no."""
+    principal = getattr(request.state, "principal", None) if request is not None else None
+    if principal is None:
+        return False
+    site = site if site is not None else getattr(request.state, "site", None)
+    municipality = getattr(request.state, "municipality", None)
+    return principal.can(action, site=site, municipality=municipality if site is None else None)
+
+
 def site_context(request: Request) -> dict[str, Any]:
     """Menu and slot helper for pages under /s/{site}/."""
     site = getattr(request.state, "site", None)
@@ -159,7 +192,8 @@ def _render(request: Request, template: str, context: dict[str, Any]) -> str:
     """Render with the theme of the request's site (or the default theme)."""
     site = getattr(request.state, "site", None)
     env = environment(site.theme if site is not None else "default")
-    ctx = {"request": request, "lang": i18n.current_language.get(), **context}
+    ctx = {"request": request, "lang": i18n.current_language.get(),
+           "principal": getattr(request.state, "principal", None), **context}
     return env.get_template(template).render(ctx)
 
 

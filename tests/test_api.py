@@ -14,7 +14,7 @@ from hubcore.migrations import migrate
 from hubcore.people.models import Household, Person
 from hubcore.plugins import get_host
 from hubcore.rooms.models import Room
-from hubcore.testing import make_site, registered
+from hubcore.testing import TEST_USER, make_site, make_user, registered
 
 API = "/api/v1"
 ROOMS = f"{API}/sites/test-site/rooms"
@@ -138,7 +138,14 @@ def test_index_links_lead_somewhere(client, doc, site):
 
 
 def test_municipalities_and_sites(client, doc, site):
-    make_site("other", municipality="other-town")
+    other = make_site("other", municipality="other-town")
+    make_site("third", municipality="third-town")
+    # Only what the token's user holds a role in exists for them.
+    munis = conforms(doc, "listMunicipalities", client.get(f"{API}/municipalities"))
+    assert {m["slug"] for m in munis} == {"test-town"}
+    assert client.get(f"{API}/sites?municipality=other-town").status_code == 422
+    assert client.get(f"{API}/sites/other").status_code == 404
+    make_user(TEST_USER, ("viewer", other))
     munis = conforms(doc, "listMunicipalities", client.get(f"{API}/municipalities"))
     assert {m["slug"] for m in munis} == {"test-town", "other-town"}
     all_sites = conforms(doc, "listSites", client.get(f"{API}/sites"))
@@ -159,8 +166,8 @@ def test_municipalities_and_sites(client, doc, site):
 def test_plugins_installed_and_per_site(client, doc, database):
     with registered(garden):
         migrate(get_host())
-        make_site("a", plugins=("garden",))
-        make_site("b")
+        a, b = make_site("a", plugins=("garden",)), make_site("b")
+        make_user(TEST_USER, ("viewer", a), ("viewer", b))
         installed = conforms(doc, "listPlugins", client.get(f"{API}/plugins"))
         by_name = {p["name"]: p for p in installed}
         assert by_name["rooms"]["core"] is True and by_name["rooms"]["labels"]["ja"] == "部屋"
@@ -286,6 +293,7 @@ def test_people_search_and_pages(client, doc, site):
 
 def test_invalid_person_is_422_with_fields_and_nothing_saved(client, doc, site):
     other = make_site("other", municipality="other-town")
+    make_user(TEST_USER, ("site_manager", other))  # to set up its records
     foreign_household = household(client, f"{API}/sites/{other.slug}/households")
     before = Person.select().count()
     r = client.post(PEOPLE, json={"family_name": "", "given_name": "太郎",
@@ -358,6 +366,7 @@ def test_household_create_get_patch_with_members(client, doc, site, database):
 
 def test_household_with_a_foreign_member_is_422_and_nothing_saved(client, doc, site):
     other = make_site("other", municipality="other-town")
+    make_user(TEST_USER, ("site_manager", other))  # to set up its records
     stranger = person(client, f"{API}/sites/{other.slug}/people")
     mine = person(client)
     before = Household.select().count()
@@ -382,6 +391,7 @@ def test_household_with_a_foreign_member_is_422_and_nothing_saved(client, doc, s
 
 def test_another_sites_records_are_not_found(client, doc, site):
     other = make_site("other", municipality="other-town")
+    make_user(TEST_USER, ("site_manager", other))  # to set up its records
     theirs = f"{API}/sites/{other.slug}"
     their_room = room(client)  # on test-site ...
     # ... and the same kinds of record on the other site.

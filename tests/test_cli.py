@@ -50,6 +50,8 @@ def test_migrate_twice_changes_nothing_the_second_time(run):
 
 
 def test_demo_loads_two_hubs_and_sixty_people_once(run):
+    from hubcore.auth.operations import authenticate
+    from hubcore.demo import DEMO_ACCOUNTS
     from hubcore.people.models import Household, Person
     from hubcore.rooms.models import Room
     from hubcore.sites.models import Site
@@ -57,8 +59,12 @@ def test_demo_loads_two_hubs_and_sixty_people_once(run):
     r = run("demo")
     assert r.exit_code == 0, r.output
     with db.database.connection_context():
-        assert Site.select().count() == 2
-        assert Room.select().count() == 9
+        # みどり野町's two hubs, and one of its neighbour village to show tenancy.
+        assert Site.select().count() == 3
+        assert Room.select().count() == 11
+        for email, _name, _role, _place, password in DEMO_ACCOUNTS:
+            assert f"{email:<22} {password}" in r.output  # printed for the demo's visitors
+            assert authenticate(email, password).ok, email
         people = list(Person.select())
         assert 55 <= len(people) <= 65
         assert Household.select().count() >= 20
@@ -137,3 +143,44 @@ def test_unreachable_database_is_one_line_too(tmp_path):
     assert r.returncode == 1
     assert r.stderr.startswith("Error: cannot open the database:")
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_user_commands(run):
+    from hubcore.auth.models import RoleGrant
+    from hubcore.auth.operations import authenticate, find_user
+    from hubcore.plugins import get_host
+
+    get_host().pm.hook.register_commands(cli=cli)
+    assert run("demo").exit_code == 0
+    r = run("user", "create", "Sato@Example.jp", "--name", "佐藤 花子", "--role", "staff",
+            "--site", "midorino-school")
+    assert r.exit_code == 0, r.output
+    password = r.output.split("password: ")[1].strip()
+    assert run("user", "create", "sato@example.jp", "--name", "二人目").exit_code == 1
+    bad = run("user", "create", "x@example.jp", "--name", "x", "--role", "staff")
+    assert bad.exit_code == 1 and "拠点" in bad.output  # the operation's own message
+    with db.database.connection_context():
+        assert find_user("x@example.jp") is None  # a refused role creates no account either
+        assert authenticate("sato@example.jp", password).ok
+    r = run("user", "set-role", "sato@example.jp", "viewer", "--site", "ekimae-engawa")
+    assert r.exit_code == 0 and "granted" in r.output
+    r = run("user", "set-role", "sato@example.jp", "staff", "--site", "midorino-school",
+            "--remove")
+    assert r.exit_code == 0 and "removed" in r.output
+    listed = run("user", "list").output
+    assert "sato@example.jp" in listed and "viewer" in listed and "ekimae-engawa" in listed
+    with db.database.connection_context():
+        roles = [(g.role, g.site.slug) for g in RoleGrant.select().where(
+            RoleGrant.user == find_user("sato@example.jp"))]
+    assert roles == [("viewer", "ekimae-engawa")]
+    r = run("user", "reset-password", "sato@example.jp", "--password", "a new one 123")
+    assert r.exit_code == 0
+    with db.database.connection_context():
+        assert authenticate("sato@example.jp", "a new one 123").ok
+    r = run("user", "token", "create", "sato@example.jp", "--name", "集計")
+    assert r.exit_code == 0 and "hc_" in r.output
+    token_id = r.output.split()[1]
+    assert "read only" in run("user", "token", "list", "sato@example.jp").output
+    assert run("user", "token", "revoke", "sato@example.jp", token_id).exit_code == 0
+    assert "revoked" in run("user", "token", "list", "sato@example.jp").output
+    assert run("user", "token", "revoke", "sato@example.jp", "999").exit_code == 1

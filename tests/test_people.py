@@ -7,9 +7,7 @@ import re
 import types
 
 import pytest
-from starlette.testclient import TestClient
 
-from hubcore.app import create_app
 from hubcore.errors import Invalid, NotFound
 from hubcore.forms import validate
 from hubcore.hookspecs import hookimpl
@@ -17,7 +15,7 @@ from hubcore.people import operations as ops
 from hubcore.people.models import Household, Person
 from hubcore.people.schemas import MemberIn, PersonIn
 from hubcore.plugins import PluginMeta
-from hubcore.testing import make_site, registered
+from hubcore.testing import TEST_USER, make_site, make_user, registered, user_client
 from hubcore.web import Widget
 
 
@@ -361,7 +359,8 @@ def test_ids_of_another_site_are_not_found(client, site, other):
     unchanged = Person.get_by_id(p.id)
     assert unchanged.family_name == "田中" and unchanged.household_id is None
     assert Household.get_by_id(h.id).name == "田中家"
-    # The other site's own pages work.
+    # The other site's own pages work for someone who works there.
+    make_user(TEST_USER, ("staff", other))
     assert client.get(f"/s/other/people/{p.id}/").status_code == 200
 
 
@@ -437,12 +436,12 @@ def test_person_page_shows_plugin_panels_in_order(site, settings):
     p = person(site, "佐藤", "花子", "サトウ", "ハナコ")
     with registered(PANELS):
         make_site(plugins=("panelsfortest",))
-        with TestClient(create_app(settings)) as c:
+        with user_client(settings, ("staff", site)) as c:
             page = c.get(f"{URL}{p.id}/").text
     assert page.index("First panel") < page.index("Second panel")
     assert "later for 花子" in page
     # Off for the site (here: unregistered), no panel.
-    with TestClient(create_app(settings)) as c:
+    with user_client(settings, ("staff", site)) as c:
         assert "First panel" not in c.get(f"{URL}{p.id}/").text
 
 

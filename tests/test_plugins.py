@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from starlette.testclient import TestClient
 from testplugins import garden, kitchen
 
 from hubcore import db
-from hubcore.app import create_app
 from hubcore.migrations import migrate
 from hubcore.plugins import PluginError, PluginHost, PluginMeta, get_host
 from hubcore.sites import operations as ops
-from hubcore.testing import make_site, registered
+from hubcore.testing import make_site, registered, user_client
 
 
 @pytest.fixture
@@ -27,7 +25,8 @@ def plugged(database):
 
 @pytest.fixture
 def gclient(plugged, settings):
-    with TestClient(create_app(settings)) as c:
+    a, b = plugged
+    with user_client(settings, ("site_manager", a), ("site_manager", b)) as c:
         yield c
 
 
@@ -189,7 +188,8 @@ def test_theme_override_can_extend_the_core_template(plugged, settings, tmp_path
     )
     a.theme = "sakura"
     a.save()
-    with TestClient(create_app(settings)) as c:
+    b = plugged[1]
+    with user_client(settings, ("site_manager", a), ("site_manager", b)) as c:
         page = c.get("/s/a/").text
         assert 'id="sakura"' in page and "garden-count" in page  # override + original
         assert "/themes/sakura/theme.css" in page

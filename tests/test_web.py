@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from hubcore.testing import make_site
+from hubcore.testing import TEST_USER, make_site, make_user
 
 
-def test_start_page_lists_municipalities_and_their_sites(client, site):
-    make_site("second", municipality="other-town")
+def test_start_page_lists_the_municipalities_and_sites_the_user_may_see(client, site):
+    second = make_site("second", municipality="other-town")
+    make_site("third", municipality="third-town")
+    assert client.get("/", follow_redirects=False).status_code == 302  # one municipality
+    make_user(TEST_USER, ("staff", second))
     page = client.get("/?lang=en")
     assert page.status_code == 200
     assert "/m/test-town/" in page.text and "/m/other-town/" in page.text
+    assert "/m/third-town/" not in page.text and "/s/third/" not in page.text
     one = client.get("/m/test-town/?lang=en")
     assert f"/s/{site.slug}/" in one.text and "/s/second/" not in one.text
+    assert client.get("/m/third-town/").status_code == 404
 
 
 def test_a_single_municipality_goes_straight_to_its_sites(client, site):

@@ -22,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from hubcore import db
 from hubcore.api.models import ApiError
+from hubcore.auth.permissions import Principal
 from hubcore.errors import Invalid, NotFound
 from hubcore.forms import validate
 from hubcore.i18n import gettext as _
@@ -49,6 +50,7 @@ class ApiCall:
     site: Site | None
     query: Any  # an instance of the operation's query model, or None
     body: dict[str, Any]
+    principal: Principal | None = None  # None only on public operations
     headers: dict[str, str] = field(default_factory=dict)  # extra response headers
 
     def path_id(self, name: str) -> str:
@@ -86,6 +88,15 @@ class Operation:
     body: type[BaseModel] | None = None
     partial: bool = False  # PATCH: any subset of the body model's fields
     description: str = ""
+    # The permission decision: "public", "login" (any valid token), or an action name
+    # checked at the site in the path. Required: an operation without one is refused
+    # when the app is built.
+    action: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.action:
+            raise ValueError(f"API operation {self.operation_id} has no permission decision "
+                             "(action='public', 'login' or an action name)")
 
     @property
     def path_params(self) -> list[str]:
@@ -126,8 +137,8 @@ async def _read_limited(request: Request) -> bytes:
 def read_json_object(request: Request) -> dict[str, Any]:
     """The body as a JSON object, from a plain ``def`` endpoint (a worker thread).
 
-    JSON only, by Content-Type: a cross-site HTML form cannot send that without a
-    CORS preflight, which matters while the API has no authentication of its own.
+    JSON only, by Content-Type (and the API takes bearer tokens only, never cookies, so a
+    cross-site form could not act for a logged-in user anyway).
     """
     if not _is_json(request.headers.get("content-type", "")):
         raise ApiProblem(415, "unsupported_media_type",
@@ -151,23 +162,65 @@ def _serialise(result: Any) -> Any:
     return result
 
 
+def bearer_principal(request: Request) -> Principal | None:
+    """The principal of the request's ``Authorization: Bearer`` token, or None."""
+    from hubcore.auth.operations import live_token
+    from hubcore.auth.permissions import principal_for_token
+
+    scheme, _sep, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        return None
+    token = live_token(secret.strip())
+    return principal_for_token(token) if token else None
+
+
+def _authorise(op: Operation, request: Request) -> tuple[Principal | None, Site | None]:
+    """Who is calling and the site of the path, or ApiProblem/NotFound/Forbidden."""
+    from hubcore.audit.operations import Actor, current_actor
+    from hubcore.auth.guard import client_ip
+
+    principal = None
+    if op.action != "public":
+        principal = bearer_principal(request)
+        if principal is None:
+            raise ApiProblem(401, "unauthorized",
+                             _("Send a valid API token: Authorization: Bearer <token>."))
+        current_actor.set(Actor(principal.user.id, principal.user.email, client_ip(request)))
+        if principal.read_only and op.method not in ("GET", "HEAD"):
+            raise ApiProblem(403, "read_only_token", _("This token may only read."))
+    site = get_site(request.path_params["site"]) if "site" in op.path_params else None
+    if site is not None and (principal is None or not principal.can_see_site(site)):
+        raise NotFound(site.slug)  # another tenant's site does not exist for this caller
+    if principal is not None and op.action not in ("public", "login"):
+        principal.require(op.action, site=site)
+    return principal, site
+
+
 def run_operation(op: Operation, request: Request) -> Response:
-    """Open a connection, load the site, parse input, call the handler, answer JSON."""
+    """Open a connection, check the token, load the site, parse input, call the handler,
+    answer JSON."""
+    from hubcore.auth.permissions import Forbidden
+
     try:
         with db.database.connection_context():
-            site = get_site(request.path_params["site"]) if "site" in op.path_params else None
+            principal, site = _authorise(op, request)
             query = validate(op.query, dict(request.query_params)) if op.query else None
             body = read_json_object(request) if op.body is not None else {}
-            call = ApiCall(request, site, query, body)
+            call = ApiCall(request, site, query, body, principal)
             result = op.handler(call)
+    except Forbidden:
+        return error_response(403, "forbidden", _("Your role does not allow this here."))
+    except ApiProblem as exc:
+        if exc.status == 401:
+            return error_response(401, exc.code, exc.message,
+                                  headers={"WWW-Authenticate": 'Bearer realm="hubcore"'})
+        return error_response(exc.status, exc.code, exc.message)
     except NotFound:
         # Also for another site's record: never say that it exists elsewhere.
         return error_response(404, "not_found", _("Not found."))
     except Invalid as exc:
         return error_response(422, "invalid", _("Some fields are not valid. Nothing was saved."),
                               exc.errors)
-    except ApiProblem as exc:
-        return error_response(exc.status, exc.code, exc.message)
     if isinstance(result, Response):
         return result
     return JSONResponse(_serialise(result), status_code=op.status, headers=call.headers)

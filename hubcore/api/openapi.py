@@ -47,8 +47,10 @@ JSON API of hubcore for integrations (the web pages never need it).
 * Records of another site answer 404, exactly like records that do not exist.
 * PATCH changes only the fields it is given; the result must still be valid as a whole.
 
-**No authentication yet.** API tokens come in a later release; until then keep
-`/api/` reachable from trusted networks only (it serves personal data).
+**Authentication**: send an API token as `Authorization: Bearer hc_…` (create one on
+your account page or with `hubcore user token create`). A token sees exactly what its
+user sees — another municipality's or site's records answer 404 — and may be limited
+to reading (403 on writes) and to one site. Revoked tokens answer 401.
 """
 
 
@@ -63,6 +65,9 @@ RESPONSES = {
     "BadRequest": _error("The body is not JSON, or not a JSON object"),
     "UnsupportedMediaType": _error("The body was not sent as application/json"),
     "TooLarge": _error(f"The body is larger than {MAX_BODY_BYTES} bytes"),
+    "Unauthorized": _error("No token, or a token that is unknown, revoked or of an "
+                           "inactive user"),
+    "Forbidden": _error("The user's role does not allow this, or the token is read-only"),
 }
 
 
@@ -137,6 +142,13 @@ def _operation(op: Operation) -> dict[str, Any]:
             "description": "The new record's URL", "schema": {"type": "string"}}}
     if op.body is not None:
         responses["400"] = _ref_response("BadRequest")
+    if op.action != "public":
+        responses["401"] = _ref_response("Unauthorized")
+        doc["security"] = [{"bearerToken": []}]
+    else:
+        doc["security"] = []
+    if op.action not in ("public", "login") or op.method != "GET":
+        responses["403"] = _ref_response("Forbidden")
     if op.path_params:
         responses["404"] = _ref_response("NotFound")
     if op.body is not None:
@@ -159,5 +171,8 @@ def build_document(operations: Iterable[Operation]) -> dict[str, Any]:
                  "description": DESCRIPTION},
         "tags": TAGS,
         "paths": paths,
-        "components": {"schemas": _schemas(operations), "responses": RESPONSES},
+        "components": {"schemas": _schemas(operations), "responses": RESPONSES,
+                       "securitySchemes": {"bearerToken": {
+                           "type": "http", "scheme": "bearer",
+                           "description": "An API token (hc_…) of a hubcore user"}}},
     }

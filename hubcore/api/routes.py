@@ -4,8 +4,9 @@ Each handler takes an :class:`ApiCall` (site loaded, query and body parsed) and
 returns a model; :mod:`hubcore.api.http` turns that, NotFound and Invalid into
 answers. The OpenAPI document is built from OPERATIONS, the same list the routes are.
 
-No authentication yet: API tokens come in a later issue. Until then the API must
-only be reachable from trusted networks, since it serves people's personal data.
+Every operation names its permission decision (``action=``): callers send an API
+token as ``Authorization: Bearer …``; a token sees what its user sees, limited to
+one site and to reading where the token says so.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def _site_out(call: ApiCall, s: Site) -> SiteOut:
 
 
 def municipality_list(call: ApiCall) -> list[MunicipalityOut]:
-    return [_municipality_out(m) for m in sites.list_municipalities()]
+    return [_municipality_out(m) for m in sites.list_municipalities(call.principal)]
 
 
 def site_list(call: ApiCall) -> list[SiteOut]:
@@ -93,10 +94,13 @@ def site_list(call: ApiCall) -> list[SiteOut]:
     if call.query.municipality:
         try:
             municipality = sites.get_municipality(call.query.municipality)
+            if not call.principal.can_see_municipality(municipality):
+                raise NotFound(municipality.slug)
         except NotFound:
             # A filter naming nothing is a mistake to report, not an empty list.
             raise Invalid({"municipality": _("No such municipality.")}) from None
-    return [_site_out(call, s) for s in sites.list_sites(municipality)]
+    return [_site_out(call, s) for s in sites.list_sites(municipality,
+                                                         visible_to=call.principal)]
 
 
 def site_detail(call: ApiCall) -> SiteOut:
@@ -273,53 +277,58 @@ _S = "/sites/{site}"
 
 OPERATIONS: list[Operation] = [
     Operation("GET", "/", api_index, "getApiIndex", "The API's entry point, with links",
-              "meta", ApiIndex),
+              "meta", ApiIndex, action="public"),
     Operation("GET", "/openapi.json", openapi_document, "getOpenApiDocument",
-              "This OpenAPI document", "meta", None),
+              "This OpenAPI document", "meta", None, action="public"),
     Operation("GET", "/municipalities", municipality_list, "listMunicipalities",
-              "List municipalities", "sites", MunicipalityOut, many=True),
+              "List municipalities", "sites", MunicipalityOut, many=True, action="login"),
     Operation("GET", "/sites", site_list, "listSites", "List sites", "sites", SiteOut,
-              many=True, query=SiteQuery),
-    Operation("GET", _S, site_detail, "getSite", "Get a site", "sites", SiteOut),
+              many=True, query=SiteQuery, action="login"),
+    Operation("GET", _S, site_detail, "getSite", "Get a site", "sites", SiteOut,
+              action="site.view"),
     Operation("GET", f"{_S}/rooms", room_list, "listRooms", "List a site's rooms", "rooms",
-              RoomOut, many=True, query=RoomQuery),
+              RoomOut, many=True, query=RoomQuery, action="rooms.view"),
     Operation("POST", f"{_S}/rooms", room_create, "createRoom", "Add a room", "rooms", RoomOut,
               status=201, body=RoomIn,
-              description="Room names are unique per site, retired rooms included."),
+              description="Room names are unique per site, retired rooms included.",
+              action="rooms.manage"),
     Operation("GET", f"{_S}/rooms/{{room_id}}", room_detail, "getRoom", "Get a room", "rooms",
-              RoomOut),
+              RoomOut, action="rooms.view"),
     Operation("PATCH", f"{_S}/rooms/{{room_id}}", room_update, "updateRoom", "Change a room",
-              "rooms", RoomOut, body=RoomIn, partial=True),
+              "rooms", RoomOut, body=RoomIn, partial=True, action="rooms.manage"),
     Operation("POST", f"{_S}/rooms/{{room_id}}/retire", room_retire, "retireRoom",
               "Retire a room (hidden from lists and new bookings, history kept)", "rooms",
-              RoomOut),
+              RoomOut, action="rooms.manage"),
     Operation("POST", f"{_S}/rooms/{{room_id}}/restore", room_restore, "restoreRoom",
-              "Bring a retired room back", "rooms", RoomOut),
+              "Bring a retired room back", "rooms", RoomOut, action="rooms.manage"),
     Operation("GET", f"{_S}/people", person_list, "listPeople",
               "List or search a site's people, in 五十音 order", "people", PersonPage,
-              query=PeopleQuery),
+              query=PeopleQuery, action="people.view"),
     Operation("POST", f"{_S}/people", person_create, "createPerson", "Register a person",
-              "people", PersonOut, status=201, body=PersonIn),
+              "people", PersonOut, status=201, body=PersonIn, action="people.edit"),
     Operation("GET", f"{_S}/people/{{person_id}}", person_detail, "getPerson", "Get a person",
-              "people", PersonOut),
+              "people", PersonOut, action="people.view"),
     Operation("PATCH", f"{_S}/people/{{person_id}}", person_update, "updatePerson",
-              "Change a person", "people", PersonOut, body=PersonIn, partial=True),
+              "Change a person", "people", PersonOut, body=PersonIn, partial=True,
+              action="people.edit"),
     Operation("GET", f"{_S}/households", household_list, "listHouseholds",
               "List a site's households, in 五十音 order", "households", HouseholdOut, many=True,
-              query=HouseholdQuery),
+              query=HouseholdQuery, action="people.view"),
     Operation("POST", f"{_S}/households", household_create, "createHousehold",
               "Register a household", "households", HouseholdOut, status=201,
-              body=HouseholdWithMembersIn),
+              body=HouseholdWithMembersIn, action="people.edit"),
     Operation("GET", f"{_S}/households/{{household_id}}", household_detail, "getHousehold",
-              "Get a household with its members' ids", "households", HouseholdOut),
+              "Get a household with its members' ids", "households", HouseholdOut,
+              action="people.view"),
     Operation("PATCH", f"{_S}/households/{{household_id}}", household_update, "updateHousehold",
               "Change a household or its members", "households", HouseholdOut,
-              body=HouseholdWithMembersIn, partial=True),
+              body=HouseholdWithMembersIn, partial=True,
+              action="people.edit"),
     Operation("GET", "/plugins", plugin_list, "listPlugins", "List installed plugins",
-              "plugins", PluginOut, many=True),
+              "plugins", PluginOut, many=True, action="login"),
     Operation("GET", f"{_S}/plugins", site_plugin_list, "listSitePlugins",
               "List installed plugins, with whether each is on for this site", "plugins",
-              SitePluginOut, many=True),
+              SitePluginOut, many=True, action="site.view"),
 ]
 
 

@@ -7,7 +7,7 @@ from hubcore.i18n import gettext as _
 from hubcore.migrations import Migrations, create_tables
 from hubcore.people import models
 from hubcore.plugins import PluginMeta
-from hubcore.web import NavItem, Widget, render_fragment, site_url
+from hubcore.web import NavItem, Widget, can, render_fragment, site_url
 
 PLUGIN = PluginMeta(
     name="people",
@@ -38,6 +38,8 @@ def register_routes():
 
 @hookimpl
 def navigation_items(site, request):
+    if not can(request, "people.view", site):
+        return []
     return [
         NavItem(_("People"), site_url(site, "people"), order=30, key="people"),
         NavItem(_("Households"), site_url(site, "people", "households"), order=31,
@@ -49,6 +51,8 @@ def navigation_items(site, request):
 def dashboard_widgets(site, request):
     from hubcore.people import operations as ops
 
+    if not can(request, "people.view", site):
+        return []
     bands = ops.age_band_counts(site, ops.site_today(site))
     html = render_fragment(request, "people/_widget.html", {
         "site": site, "people_count": sum(bands.values()),  # every person is in one band

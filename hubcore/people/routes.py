@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hubcore.auth.guard import requires
 from hubcore.errors import Invalid
 from hubcore.forms import validate
 from hubcore.people import operations as ops
@@ -41,6 +42,7 @@ def _page_number(raw: str | None) -> int:
 # --- people -----------------------------------------------------------------
 
 
+@requires("people.view")
 def person_list(request: Request) -> Response:
     site = request.state.site
     q = request.query_params.get("q", "").strip()
@@ -92,6 +94,7 @@ def _person_form(request: Request, person: Person | None, values: dict[str, Any]
     }, status_code=status_code)
 
 
+@requires("people.edit")
 def person_new(request: Request) -> Response:
     site = request.state.site
     if request.method == "GET":
@@ -106,6 +109,7 @@ def person_new(request: Request) -> Response:
     return redirect(site_url(site, "people", person.id), request)
 
 
+@requires("people.view")
 def person_detail(request: Request) -> Response:
     site = request.state.site
     person = ops.get_person(site, request.path_params["person_id"])
@@ -116,6 +120,7 @@ def person_detail(request: Request) -> Response:
         "person": person, "panels": panels, "today": ops.site_today(site), "nav": "people"})
 
 
+@requires("people.edit")
 def person_edit(request: Request) -> Response:
     site = request.state.site
     person = ops.get_person(site, request.path_params["person_id"])
@@ -132,6 +137,7 @@ def person_edit(request: Request) -> Response:
 # --- households ---------------------------------------------------------------
 
 
+@requires("people.view")
 def household_list(request: Request) -> Response:
     site = request.state.site
     q = request.query_params.get("q", "").strip()
@@ -147,6 +153,7 @@ def _household_form(request: Request, household: Household | None, values: dict[
     }, status_code=status_code)
 
 
+@requires("people.edit")
 def household_new(request: Request) -> Response:
     site = request.state.site
     if request.method == "GET":
@@ -159,6 +166,7 @@ def household_new(request: Request) -> Response:
     return redirect(site_url(site, "people", "households", household.id), request)
 
 
+@requires("people.edit")
 def household_edit(request: Request) -> Response:
     site = request.state.site
     household = ops.get_household(site, request.path_params["household_id"])
@@ -183,6 +191,7 @@ def _members_context(site: Site, household: Household, values: dict[str, Any] | 
     }
 
 
+@requires("people.view")
 def household_detail(request: Request) -> Response:
     site = request.state.site
     household = ops.get_household(site, request.path_params["household_id"])
@@ -202,6 +211,7 @@ def _members_answer(request: Request, household: Household, values=None, errors=
     return redirect(site_url(site, "people", "households", household.id), request)
 
 
+@requires("people.edit")
 def member_add(request: Request) -> Response:
     site = request.state.site
     household = ops.get_household(site, request.path_params["household_id"])
@@ -213,6 +223,7 @@ def member_add(request: Request) -> Response:
     return _members_answer(request, household)
 
 
+@requires("people.edit")
 def member_remove(request: Request) -> Response:
     site = request.state.site
     household = ops.get_household(site, request.path_params["household_id"])

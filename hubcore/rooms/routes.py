@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
+from hubcore.auth.guard import requires
 from hubcore.errors import Invalid
 from hubcore.forms import validate
 from hubcore.i18n import gettext as _
@@ -27,10 +28,12 @@ def _page_context(request: Request, **extra):
     }
 
 
+@requires("rooms.view")
 def room_list(request: Request):
     return render(request, "rooms/list.html", _page_context(request))
 
 
+@requires("rooms.manage")
 def room_create(request: Request):
     site = request.state.site
     data = read_form(request, lists=("features",))
@@ -47,6 +50,7 @@ def room_create(request: Request):
     return redirect(site_url(site, "rooms"), request)
 
 
+@requires("rooms.manage")
 def room_edit(request: Request):
     site = request.state.site
     room = ops.get_room(site, request.path_params["room_id"])
@@ -77,10 +81,12 @@ def _set_retired(request: Request, retired: bool):
     return redirect(site_url(site, "rooms"), request)
 
 
+@requires("rooms.manage")
 def room_retire(request: Request):
     return _set_retired(request, True)
 
 
+@requires("rooms.manage")
 def room_restore(request: Request):
     return _set_retired(request, False)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hubcore.audit.operations import record
 from hubcore.db import database, write_transaction
 from hubcore.errors import NotFound
 from hubcore.plugins import PluginError, SiteHooks, get_host
@@ -24,17 +25,29 @@ def get_municipality(slug: str) -> Municipality:
     return m
 
 
-def list_municipalities() -> list[Municipality]:
-    return list(Municipality.select().order_by(Municipality.name_kana, Municipality.id))
+def list_municipalities(visible_to=None) -> list[Municipality]:
+    """Municipalities; with ``visible_to`` (a Principal) only those the user may see."""
+    q = Municipality.select()
+    if visible_to is not None:
+        clause = visible_to.municipality_filter()
+        if clause is not None:
+            q = q.where(clause)
+    return list(q.order_by(Municipality.name_kana, Municipality.id))
 
 
-def list_sites(municipality: Municipality | None = None, only=None) -> list[Site]:
-    """Sites (of a municipality), with the municipality loaded; ``only``: a subquery of ids."""
+def list_sites(municipality: Municipality | None = None, only=None,
+               visible_to=None) -> list[Site]:
+    """Sites (of a municipality), with the municipality loaded; ``only``: a subquery of ids;
+    ``visible_to``: a Principal whose sites only are listed."""
     q = Site.select(Site, Municipality).join(Municipality)
     if municipality is not None:
         q = q.where(Site.municipality == municipality)
     if only is not None:
         q = q.where(Site.id.in_(only))
+    if visible_to is not None:
+        clause = visible_to.site_filter()
+        if clause is not None:
+            q = q.where(clause)
     return list(q.order_by(Municipality.name_kana, Site.name_kana, Site.id))
 
 
@@ -122,6 +135,8 @@ def set_municipality_plugin(municipality: Municipality, plugin: str, enabled: bo
         changed = list_sites(municipality, only=switched_on)
         for s in changed:
             _notify(s, plugin, enabled)
+        record("plugin_allowed" if enabled else "plugin_forbidden", municipality=municipality,
+               detail={"plugin": plugin, "sites": [s.slug for s in changed]})
     return changed
 
 
@@ -150,6 +165,8 @@ def set_site_plugin(site: Site, plugin: str, enabled: bool) -> bool:
         now = plugin in enabled_plugins(site, fresh=True)
         if now != was:
             _notify(site, plugin, now)
+            record("plugin_enabled" if now else "plugin_disabled", site=site,
+                   detail={"plugin": plugin})
     return now != was
 
 

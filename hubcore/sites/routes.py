@@ -3,39 +3,42 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from hubcore import db
+from hubcore.auth.guard import login_required, public, requires
 from hubcore.sites import operations as ops
-from hubcore.web import render, sync_endpoint
+from hubcore.web import render
 
 
-@db.with_connection
+@login_required
 def index(request: Request):
-    municipalities = ops.list_municipalities()
+    principal = request.state.principal
+    municipalities = ops.list_municipalities(principal)
+    sites = ops.list_sites(visible_to=principal)
     if len(municipalities) == 1:
         return RedirectResponse(f"/m/{municipalities[0].slug}/", status_code=302)
-    sites = ops.list_sites()
     return render(request, "sites/index.html", {"municipalities": municipalities, "sites": sites})
 
 
-@db.with_connection
+@login_required  # the guard answers 404 for a municipality the user holds no role in
 def municipality(request: Request):
-    m = ops.get_municipality(request.path_params["municipality"])
+    m = request.state.municipality
     return render(request, "sites/municipality.html",
-                  {"municipality": m, "sites": ops.list_sites(m)})
+                  {"municipality": m,
+                   "sites": ops.list_sites(m, visible_to=request.state.principal)})
 
 
+@public
 def plugin_colours(request: Request):
-    from starlette.responses import Response
-
     from hubcore.web import plugin_colours_css
 
     return Response(plugin_colours_css(), media_type="text/css",
                     headers={"Cache-Control": "max-age=300"})
 
 
+@public
 def healthz(request: Request):
     try:
         with db.database.connection_context():
@@ -45,6 +48,7 @@ def healthz(request: Request):
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+@requires("site.view")
 def dashboard(request: Request):
     site = request.state.site
     batches = site.hooks.dashboard_widgets(site=site, request=request)
@@ -55,9 +59,9 @@ def dashboard(request: Request):
 
 def index_routes() -> list[Route]:
     return [
-        Route("/", sync_endpoint(index), name="index"),
-        Route("/m/{municipality}/", sync_endpoint(municipality), name="municipality"),
-        Route("/healthz", sync_endpoint(healthz), name="healthz"),
+        Route("/", index, name="index"),
+        Route("/m/{municipality}/", municipality, name="municipality"),
+        Route("/healthz", healthz, name="healthz"),
         Route("/plugin-colours.css", plugin_colours, name="plugin_colours"),
     ]
 

@@ -7,11 +7,14 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from hubcore.testing import browser_login
+
 pytestmark = pytest.mark.browser
 
 
 def test_add_a_room_from_the_dashboard_without_reload(live_server, page: Page):
-    page.goto(live_server + "/s/midorino-school/")
+    browser_login(page, live_server, "manager@example.jp", "demo-manager-2026",
+                  "/s/midorino-school/")
     expect(page.locator("h1")).to_contain_text("旧みどり野小学校")
     page.get_by_role("link", name=re.compile("^(部屋|Rooms)$")).first.click()
     expect(page).to_have_url(re.compile(r"/s/midorino-school/rooms/$"))
@@ -47,6 +50,7 @@ def test_add_a_room_from_the_dashboard_without_reload(live_server, page: Page):
 
 
 def test_unknown_site_is_a_404_page(live_server, page: Page):
+    browser_login(page, live_server, "staff@example.jp", "demo-staff-2026")
     response = page.goto(live_server + "/s/no-such-hub/")
     assert response is not None and response.status == 404
     expect(page.locator("h1")).to_be_visible()

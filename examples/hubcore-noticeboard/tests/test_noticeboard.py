@@ -15,14 +15,12 @@ from babel.messages.pofile import read_po
 from hubcore_noticeboard import operations as ops
 from hubcore_noticeboard.models import Notice
 from hubcore_noticeboard.schemas import NoticeIn
-from starlette.testclient import TestClient
 
-from hubcore.app import create_app
 from hubcore.errors import Invalid, NotFound
 from hubcore.i18n import CORE_LOCALE_DIR
 from hubcore.migrations import migrate
 from hubcore.plugins import get_host
-from hubcore.testing import make_site, registered
+from hubcore.testing import make_site, registered, user_client
 
 PACKAGE = Path(hubcore_noticeboard.__file__).parent
 HTMX = {"HX-Request": "true"}
@@ -46,7 +44,8 @@ def board(database):
 @pytest.fixture
 def web(board, settings):
     """A client on an app built after the plugin was registered (routes, catalogue)."""
-    with TestClient(create_app(settings)) as client:
+    a, b = board
+    with user_client(settings, ("site_manager", a), ("site_manager", b)) as client:
         yield client
 
 

@@ -6,6 +6,8 @@ import peewee
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from hubcore.audit.operations import sensitive_read
+from hubcore.auth import Action, requires
 from hubcore.db import BaseModel
 from hubcore.hookspecs import hookimpl
 from hubcore.i18n import gettext as _
@@ -43,16 +45,38 @@ def register_migrations():
     return Migrations("garden", STEPS)
 
 
+@hookimpl
+def register_actions():
+    return [
+        Action("garden.view", "See the garden plots",
+               ("site_manager", "staff", "viewer", "municipality_admin")),
+        # Sensitive on purpose: the tests check that reads are allowed and logged.
+        Action("garden.read_allergies", "Read gardeners' allergies", ("site_manager", "staff"),
+               sensitive=True),
+    ]
+
+
+@hookimpl
+def permission_allowed(site, principal, action, resource):
+    # A plugin deciding for its own resources: a plot named "closed" is off limits.
+    if action == "garden.view" and getattr(resource, "name", None) == "closed":
+        return False
+    return None
+
+
+@requires("garden.view")
 def plots(request):
     site = request.state.site
     names = [p.name for p in Plot.select().where(Plot.site == site).order_by(Plot.name)]
     return render(request, "garden/plots.html", {"plots": names, "nav": "garden"})
 
 
+@requires("garden.view")
 def ping(request):
     return PlainTextResponse(f"garden at {request.state.site.slug}")
 
 
+@requires("garden.view")
 async def async_ping(request):
     return PlainTextResponse(f"async garden at {request.state.site.slug}")
 
@@ -77,8 +101,15 @@ def dashboard_widgets(site, request):
 
 @hookimpl
 def person_panels(site, person, request):
-    return [Widget("garden-panel", render_fragment(request, "garden/_panel.html",
-                                                   {"person": person}))]
+    from hubcore.web import can
+
+    panels = [Widget("garden-panel", render_fragment(request, "garden/_panel.html",
+                                                     {"person": person}))]
+    if can(request, "garden.read_allergies"):
+        sensitive_read(site, f"person:{person.id}", "garden allergies")
+        panels.append(Widget("garden-allergies", render_fragment(
+            request, "garden/_allergies.html", {"person": person})))
+    return panels
 
 
 @hookimpl

@@ -7,7 +7,9 @@ day disappears by itself, and one taken down is archived, never deleted.
 
 from __future__ import annotations
 
+from hubcore.auth import Action
 from hubcore.hookspecs import hookimpl
+from hubcore.i18n import N_
 from hubcore.i18n import gettext as _
 from hubcore.migrations import Migrations, create_tables
 from hubcore.plugins import PluginMeta
@@ -34,6 +36,16 @@ def register_models():
 @hookimpl
 def register_migrations():
     return Migrations("noticeboard", [create_tables(*MODELS)])  # version 1
+
+
+@hookimpl
+def register_actions():
+    # Everyone at the site reads the board; staff and managers post and take down.
+    return [
+        Action("noticeboard.view", N_("See notices"),
+               ("site_manager", "staff", "viewer", "municipality_admin")),
+        Action("noticeboard.post", N_("Post and take down notices"), ("site_manager", "staff")),
+    ]
 
 
 @hookimpl

@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.routing import Route
 
+from hubcore.auth import requires
 from hubcore.errors import Invalid
 from hubcore.forms import validate
 from hubcore.i18n import gettext as _
@@ -25,10 +26,12 @@ def _context(request: Request, **extra):
     }
 
 
+@requires("noticeboard.view")
 def notice_list(request: Request):
     return render(request, "noticeboard/list.html", _context(request))
 
 
+@requires("noticeboard.post")
 def notice_create(request: Request):
     site = request.state.site
     data = read_form(request)
@@ -45,6 +48,7 @@ def notice_create(request: Request):
     return redirect(site_url(site, "noticeboard"), request)
 
 
+@requires("noticeboard.post")
 def notice_archive(request: Request):
     site = request.state.site
     notice = ops.archive_notice(ops.get_notice(site, request.path_params["notice_id"]))

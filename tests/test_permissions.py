@@ -1,0 +1,201 @@
+"""Every route the app has × every role × own site / foreign site.
+
+Routes are read from the app's router (core, built-in and test plugins, the API), so
+a new route is in this test the moment it exists: without a permission decision it
+fails here, and with one the guard must enforce it for every role, here and at
+another tenant's site. Path ids are filled with real records of the site the URL
+names; a new kind of id needs a sample in SAMPLES below.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from testplugins import garden, kitchen
+
+from hubcore.api.http import ApiRoute
+from hubcore.app import create_app
+from hubcore.auth.actions import MUNICIPALITY_ADMIN, PLATFORM_ADMIN, get_action
+from hubcore.auth.guard import Decision, decision_of
+from hubcore.auth.operations import create_token
+from hubcore.migrations import migrate
+from hubcore.plugins import get_host
+from hubcore.testing import api_token, hub_client, login, make_site, make_user, registered
+
+ROLES = ("anonymous", PLATFORM_ADMIN, MUNICIPALITY_ADMIN, "site_manager", "staff", "viewer")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str  # full path template, e.g. /s/{site}/rooms/{room_id}/edit/
+    method: str
+    decision: Decision | None
+    api: bool = False
+
+
+def _walk(routes: list[BaseRoute], prefix: str = "") -> list[Endpoint | str]:
+    out: list[Endpoint | str] = []
+    for r in routes:
+        if isinstance(r, ApiRoute):
+            for method, op in r.operations.items():
+                d = (Decision(login=False) if op.action == "public" else
+                     Decision(login=True, action=None if op.action == "login" else op.action))
+                out.append(Endpoint(prefix + r.path, method, d, api=True))
+        elif isinstance(r, Route):
+            for method in sorted((r.methods or {"GET"}) - {"HEAD"}):
+                out.append(Endpoint(prefix + r.path, method, decision_of(r.endpoint)))
+        elif isinstance(r, Mount):
+            if isinstance(r.app, StaticFiles):
+                out.append(prefix + r.path)  # static files: public by nature
+            else:
+                out += _walk(r.routes, prefix + r.path)
+    return out
+
+
+def _endpoints(app) -> list[Endpoint]:
+    return [e for e in _walk(app.routes) if isinstance(e, Endpoint)]
+
+
+@pytest.fixture
+def world(database, settings):
+    """Two municipalities with a site each (every plugin on), a user per role, records."""
+    with registered(garden, kitchen):
+        migrate(get_host())
+        optional = tuple(get_host().optional_names())
+        own = make_site("own", municipality="town-a", plugins=optional)
+        foreign = make_site("foreign", municipality="town-b", plugins=optional)
+        users = {
+            PLATFORM_ADMIN: make_user("platform@t.jp", (PLATFORM_ADMIN, None)),
+            MUNICIPALITY_ADMIN: make_user("town@t.jp", (MUNICIPALITY_ADMIN, own.municipality)),
+            "site_manager": make_user("manager@t.jp", ("site_manager", own)),
+            "staff": make_user("staff@t.jp", ("staff", own)),
+            "viewer": make_user("viewer@t.jp", ("viewer", own)),
+        }
+        samples = {"own": _records(own), "foreign": _records(foreign)}
+        yield create_app(settings), own, foreign, users, samples
+
+
+def _records(site) -> dict[str, str]:
+    """One record of each kind a path can name, at ``site``."""
+    from hubcore.people import operations as people
+    from hubcore.people.schemas import HouseholdIn, PersonIn
+    from hubcore.rooms import operations as rooms
+    from hubcore.rooms.schemas import RoomIn
+
+    room = rooms.create_room(site, RoomIn(name="会議室", capacity=10))
+    household = people.create_household(site, HouseholdIn(name="佐藤家", name_kana="サトウケ"))
+    person = people.create_person(site, PersonIn(
+        family_name="佐藤", given_name="花子", family_name_kana="サトウ",
+        given_name_kana="ハナコ", household_id=household.id))
+    # A user of this municipality for the user-administration pages to act on.
+    sample_user = make_user(f"sample-{site.slug}@t.jp", ("viewer", site))
+    out = {"site": site.slug, "municipality": site.municipality.slug, "room_id": room.id,
+           "person_id": person.id, "household_id": household.id, "user_id": sample_user.id}
+    if "noticeboard" in get_host().plugins:
+        from hubcore_noticeboard import operations as notices
+        from hubcore_noticeboard.schemas import NoticeIn
+
+        out["notice_id"] = notices.create_notice(site, NoticeIn(title="お知らせ")).id
+    return {k: str(v) for k, v in out.items()}
+
+
+def _fill(path: str, values: dict[str, str]) -> str:
+    def one(m: re.Match) -> str:
+        name = m.group(1).split(":")[0]
+        assert name in values, (f"{path}: the matrix test has no sample for {{{name}}}; "
+                                "add one to _records()")
+        return values[name]
+
+    return re.sub(r"{([^}]+)}", one, path)
+
+
+def _visible(role: str, place: str) -> bool:
+    """Whether a user holding ``role`` (at site "own" / its municipality) sees ``place``."""
+    return role == PLATFORM_ADMIN or place == "own"
+
+
+def _granted(role: str, action: str | None) -> bool:
+    if action is None:
+        return True
+    a = get_action(action)
+    if a.scope == "platform":
+        return role == PLATFORM_ADMIN and role in a.roles
+    return role in a.roles
+
+
+def expected(e: Endpoint, role: str, place: str) -> str:
+    """'ok', 'login' (the log-in page or a 401), 'not_found' or 'forbidden'."""
+    d = e.decision
+    if not d.login:
+        return "ok"
+    if role == "anonymous":
+        return "login"
+    if "{site}" in e.path or "{municipality}" in e.path:
+        if not _visible(role, place):
+            return "not_found"
+    return "ok" if _granted(role, d.action) else "forbidden"
+
+
+def _matches(outcome: str, e: Endpoint, status: int, location: str) -> bool:
+    if outcome == "ok":
+        return status < 500 and status not in (401, 403, 404, 405)
+    if outcome == "login":
+        if e.api or e.method != "GET":
+            return status == 401
+        return status == 303 and location.startswith("/login?next=")
+    return status == {"not_found": 404, "forbidden": 403}[outcome]
+
+
+def test_every_route_has_a_permission_decision(world):
+    app = world[0]
+    undecided = sorted({f"{e.method} {e.path}" for e in _endpoints(app) if e.decision is None})
+    assert not undecided, "routes without @requires/@login_required/@public: " + \
+        ", ".join(undecided)
+    for e in _endpoints(app):
+        if e.decision.action:
+            get_action(e.decision.action)  # declared by register_actions
+
+
+def test_route_role_site_matrix(world):
+    app, own, foreign, users, samples = world
+    endpoints = _endpoints(app)
+    assert len(endpoints) > 40  # the core, the test plugins and the API are all here
+    failures = []
+    for role in ROLES:
+        with hub_client(app) as c:
+            token, mine = None, {"token_id": "1"}
+            if role != "anonymous":
+                email = users[role].email
+                assert login(c, email).status_code == 303
+                token = api_token(email)
+                # The user's own second token, for the page that revokes one.
+                mine = {"token_id": str(create_token(users[role], "revoke me")[0].id)}
+            for e in endpoints:
+                places = ("own", "foreign") if re.search(r"{(site|municipality)}", e.path) \
+                    else ("own",)
+                for place in places:
+                    url = _fill(e.path, {**samples[place], **mine})
+                    headers = {"Authorization": f"Bearer {token}"} if e.api and token else {}
+                    kwargs = {"json": {}} if e.api and e.method != "GET" else (
+                        {"data": {}} if e.method != "GET" else {})
+                    r = c.request(e.method, url, headers=headers, follow_redirects=False,
+                                  **kwargs)
+                    want = expected(e, role, place)
+                    if not _matches(want, e, r.status_code, r.headers.get("location", "")):
+                        failures.append(f"{role:<18} {place:<7} {e.method:<6} {url}: "
+                                        f"got {r.status_code}, expected {want}")
+                    if e.path == "/logout" and role != "anonymous":
+                        assert login(c, users[role].email).status_code == 303
+    assert not failures, "\n".join(failures)
+
+
+def test_static_files_are_public(world, anonymous_client):
+    app = world[0]
+    statics = [p for p in _walk(app.routes) if isinstance(p, str)]
+    assert "/static/hubcore" in statics
+    r = anonymous_client.get("/static/hubcore/hubcore.css")
+    assert r.status_code == 200 and "no-store" not in r.headers.get("cache-control", "")
