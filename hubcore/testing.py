@@ -303,6 +303,32 @@ def client(settings, database):
 
 
 @pytest.fixture
+def login_as(settings, database):
+    """A function giving a client logged in as the (existing) user with that email, on an
+    app built at that moment; the clients are closed after the test."""
+    from hubcore.app import create_app
+
+    with contextlib.ExitStack() as stack:
+
+        def make(email: str):
+            c = stack.enter_context(hub_client(create_app(settings)))
+            assert login(c, email).status_code == 303
+            return c
+
+        yield make
+
+
+@pytest.fixture
+def in_english() -> Iterator[None]:
+    """Operations' messages in English for this test (Japanese is the default)."""
+    from hubcore import i18n
+
+    token = i18n.current_language.set("en")
+    yield
+    i18n.current_language.reset(token)
+
+
+@pytest.fixture
 def anonymous_client(settings, database):
     """A TestClient nobody has logged in with, sending no CSRF header by itself."""
     from hubcore.app import create_app

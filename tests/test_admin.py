@@ -34,25 +34,6 @@ def gclient(plugged, client):
     return client
 
 
-@pytest.fixture
-def login_as(settings):
-    """A function that gives a client logged in as the user with that email."""
-    from hubcore.app import create_app
-
-    opened = []
-
-    def make(email: str):
-        c = hub_client(create_app(settings))
-        c.__enter__()
-        opened.append(c)
-        assert login(c, email).status_code == 303
-        return c
-
-    yield make
-    for c in opened:
-        c.__exit__(None, None, None)
-
-
 def events(action: str) -> list[AuditEvent]:
     return list(AuditEvent.select().where(AuditEvent.action == action).order_by(AuditEvent.id))
 

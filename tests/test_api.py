@@ -85,7 +85,7 @@ def test_openapi_document_is_valid_and_describes_every_route(client, doc):
     served = {(p, m) for p, m in _served(client.app.routes) if p.startswith(API + "/")}
     described = {(p, m) for p, item in doc["paths"].items() for m in item}
     assert served == described
-    assert len(served) == 21
+    assert len(served) >= 21  # the core's own; billing and calendar add theirs
     ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
     assert len(ids) == len(set(ids))
 

@@ -13,28 +13,10 @@ import pytest
 from hubcore.audit import operations as ops
 from hubcore.audit.models import AuditEvent
 from hubcore.auth.permissions import load_principal
-from hubcore.testing import TEST_USER, hub_client, login, make_site, make_user
+from hubcore.testing import TEST_USER, make_site, make_user
 
 LOG = "/m/test-town/audit/"
 CSV = "/m/test-town/audit.csv"
-
-
-@pytest.fixture
-def login_as(settings):
-    from hubcore.app import create_app
-
-    opened = []
-
-    def make(email: str):
-        c = hub_client(create_app(settings))
-        c.__enter__()
-        opened.append(c)
-        assert login(c, email).status_code == 303
-        return c
-
-    yield make
-    for c in opened:
-        c.__exit__(None, None, None)
 
 
 def event(action: str, at: dt.datetime | None = None, *, user=None, email: str = "",

@@ -155,7 +155,7 @@ def test_cli_run_issue_and_export(lsite, database, tmp_path, monkeypatch):
     Invoice.update(payer_name="𠮷田家").where(Invoice.sequence == 2).execute()
     r = runner.invoke(billing, ["export", "invoices", "--site", lsite.slug, "--encoding",
                                 "cp932", "-o", str(out)])
-    assert r.exit_code == 1 and "Row 3" in r.output and "payer_name" in r.output
+    assert r.exit_code == 1 and "3行目" in r.output and "payer_name" in r.output
 
 
 def test_the_hubcore_command_has_the_billing_group():

@@ -24,6 +24,9 @@ from hubcore.testing import make_site, registered
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
+# Messages are asserted in English; Japanese (the default) is checked by test_i18n.
+pytestmark = pytest.mark.usefixtures("in_english")
+
 
 def T(text: str) -> dt.datetime:
     """A Tokyo wall-clock time: T("2027-04-06 10:00")."""
@@ -191,6 +194,14 @@ def test_invalid_input_names_each_field(site, room):
     # Full-width digits from a Japanese keyboard are fine.
     ok = book(site, room, "2027-04-06T10:00", "2027-04-06T11:00", attendance="１２")
     assert ok.attendance == 12
+    # A UID is unique within the site.
+    data = {"room": room.id, "title": "x", "start": "2027-04-07T10:00", "end": "2027-04-07T11:00"}
+    ops.create_booking(site, data, uid="same@example.org")
+    with pytest.raises(Invalid) as exc:
+        ops.create_booking(site, {**data, "start": "2027-04-08T10:00", "end": "2027-04-08T11:00"},
+                           uid="same@example.org")
+    assert set(exc.value.errors) == {"uid"}
+    assert Booking.select().where(Booking.uid == "same@example.org").count() == 1
 
 
 def test_endless_series_is_expanded_to_the_horizon_and_extended_idempotently(site, room):

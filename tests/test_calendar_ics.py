@@ -20,6 +20,9 @@ from hubcore.testing import make_site
 TOKYO = ZoneInfo("Asia/Tokyo")
 NOW = dt.datetime(2027, 3, 1, tzinfo=dt.UTC)  # the feed's "now": everything below is in it
 
+# Messages are asserted in English; Japanese (the default) is checked by test_i18n.
+pytestmark = pytest.mark.usefixtures("in_english")
+
 
 def T(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text).replace(tzinfo=TOKYO)
@@ -394,3 +397,62 @@ def test_import_into_another_sites_room_is_not_found(hub):
         ics.preview_import(site, their_room, google_export())
     with pytest.raises(NotFound):
         ics.commit_import(site, their_room, google_export())
+
+
+# --- property: any series the app accepts, a calendar app expands the same way -----------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_RULES = st.one_of(
+    st.builds(lambda days, n: f"FREQ=WEEKLY;BYDAY={','.join(days)};COUNT={n}",
+              st.lists(st.sampled_from(["MO", "TU", "WE", "TH", "FR", "SA", "SU"]),
+                       min_size=1, max_size=3, unique=True), st.integers(1, 20)),
+    st.builds(lambda nth, day, n: f"FREQ=MONTHLY;BYDAY={nth}{day};COUNT={n}",
+              st.sampled_from(["1", "2", "3", "4", "-1"]),
+              st.sampled_from(["MO", "TU", "WE", "TH", "FR"]), st.integers(1, 12)),
+    st.builds(lambda md, until: f"FREQ=MONTHLY;BYMONTHDAY={md};UNTIL={until}",
+              st.integers(1, 28), st.sampled_from(["20271231", "20280630"])),
+    st.builds(lambda i: f"FREQ=DAILY;INTERVAL={i};COUNT=15", st.integers(1, 9)),
+)
+
+
+@settings(max_examples=40, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rule=_RULES, hour=st.integers(0, 22), minutes=st.sampled_from([30, 60, 90]),
+       skip=st.integers(0, 5), extra=st.booleans(), cancel=st.integers(0, 4))
+def test_any_accepted_series_round_trips_through_ics(hub, rule, hour, minutes, skip, extra,
+                                                     cancel):
+    site, a, _b = hub
+    BookingOccurrence.delete().execute()
+    Booking.delete().execute()
+    # Start on the rule's first date in April 2027 (the app refuses a start off the rule).
+    from hubcore.calendar import recurrence as rec
+
+    probe = rec.Series(T("2027-04-01 00:00").replace(hour=hour), dt.timedelta(minutes=minutes),
+                       rec.normalise_rule(rule.split(";COUNT")[0].split(";UNTIL")[0], TOKYO,
+                                          False))
+    first = rec.expand(probe, T("2027-06-01 00:00"), limit=100).starts[0]
+    start = first.replace(tzinfo=None)
+    end = start + dt.timedelta(minutes=minutes)
+    days = rec.expand(rec.Series(first, dt.timedelta(minutes=minutes),
+                                 rec.normalise_rule(rule, TOKYO, False)),
+                      T("2029-01-01 00:00")).starts
+    fields = {"rrule": rule}
+    if skip and len(days) > skip:
+        fields["exdates"] = [days[skip].date()]
+    if extra:
+        fields["rdates"] = [(start + dt.timedelta(days=1000)).isoformat()]
+    b = book(site, a, start.isoformat(), end.isoformat(), **fields)
+    rows = ops.booking_occurrences(b)
+    if cancel and len(rows) > cancel:
+        ops.cancel_booking(b, scope="this", recurrence_id=rows[cancel].recurrence_id)
+    if len(rows) > 1 and cancel != len(rows) - 1:
+        ops.move_occurrence(b, rows[-1].recurrence_id,
+                            rows[-1].start_at + dt.timedelta(minutes=15))
+    token = ics.create_feed(site, "site")[1]
+    # Occurrence rows reach the horizon (18 months ahead); the rule goes on beyond it.
+    lo = T("2027-03-01 00:00")
+    hi = Booking.get_by_id(b.id).expanded_until or T("2030-01-01 00:00")
+    data = ics.feed_ics(ics.feed_for_token(token), now=NOW)
+    assert expanded(data, lo, hi) == app_view(site, lo, hi)

@@ -94,13 +94,48 @@ def _records(site) -> dict[str, str]:
     # A user of this municipality for the user-administration pages to act on.
     sample_user = make_user(f"sample-{site.slug}@t.jp", ("viewer", site))
     out = {"site": site.slug, "municipality": site.municipality.slug, "room_id": room.id,
-           "person_id": person.id, "household_id": household.id, "user_id": sample_user.id}
+           "person_id": person.id, "household_id": household.id, "user_id": sample_user.id,
+           **_billing_records(site, household), **_calendar_records(site, room)}
     if "noticeboard" in get_host().plugins:
         from hubcore_noticeboard import operations as notices
         from hubcore_noticeboard.schemas import NoticeIn
 
         out["notice_id"] = notices.create_notice(site, NoticeIn(title="お知らせ")).id
     return {k: str(v) for k, v in out.items()}
+
+
+def _billing_records(site, household) -> dict[str, int]:
+    """An issued invoice (so that no POST of the matrix deletes or changes it), a payment
+    and an organisation of the site's municipality."""
+    import datetime as dt
+
+    from hubcore.billing import LineItem, Payer, TaxCategory
+    from hubcore.billing import operations as billing
+    from hubcore.billing.models import Invoice, Organisation
+
+    payer = Payer("household", household.id, household.name)
+    inv = Invoice.create(site=site, period="2026-04", payer_key=payer.key, household=household,
+                         payer_name=household.name)
+    billing.add_manual_line(inv, LineItem(billing.MANUAL, "調整", 1000, TaxCategory.STANDARD))
+    inv = billing.issue_invoice(billing.review_invoice(inv))
+    payment = billing.record_payment(site, payer, 100, "cash", dt.date(2026, 5, 1), invoice=inv)
+    org = Organisation.create(municipality=site.municipality, name="株式会社サンプル")
+    return {"invoice_id": inv.id, "payment_id": payment.id, "organisation_id": org.id}
+
+
+def _calendar_records(site, room) -> dict[str, object]:
+    """A weekly booking, a feed to revoke, and another feed whose token stays live."""
+    import datetime as dt
+
+    from hubcore.calendar import ics
+    from hubcore.calendar import operations as cal
+
+    booking = cal.create_booking(site, {
+        "room": room.id, "title": "体操", "rrule": "FREQ=WEEKLY;COUNT=3",
+        "start": dt.datetime(2027, 6, 8, 10), "end": dt.datetime(2027, 6, 8, 11)})
+    feed, _token = ics.create_feed(site, "site", label="revoke me")
+    _live, token = ics.create_feed(site, "room", room)
+    return {"booking_id": booking.id, "feed_id": feed.id, "feed_token": token}
 
 
 def _fill(path: str, values: dict[str, str]) -> str:

@@ -88,6 +88,8 @@ class Operation:
     body: type[BaseModel] | None = None
     partial: bool = False  # PATCH: any subset of the body model's fields
     description: str = ""
+    # Other answers the handler gives itself (status: (description, model)), e.g. 409.
+    errors: dict[int, tuple[str, type[BaseModel]]] = field(default_factory=dict)
     # The permission decision: "public", "login" (any valid token), or an action name
     # checked at the site in the path. Required: an operation without one is refused
     # when the app is built.

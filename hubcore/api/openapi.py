@@ -87,6 +87,8 @@ def _schemas(operations: list[Operation]) -> dict[str, Any]:
             pairs[(op.response, "serialization")] = None
         if op.body is not None:
             pairs[(op.body, "validation")] = None
+        for _description, model in op.errors.values():
+            pairs[(model, "serialization")] = None
     _, top = models_json_schema(list(pairs), ref_template=REF)
     schemas = dict(sorted(top.get("$defs", {}).items()))
     for op in operations:
@@ -156,6 +158,9 @@ def _operation(op: Operation) -> dict[str, Any]:
         responses["415"] = _ref_response("UnsupportedMediaType")
     if op.body is not None or op.query is not None:
         responses["422"] = _ref_response("Invalid")
+    for status, (description, model) in op.errors.items():
+        responses[str(status)] = {"description": description, "content": {
+            "application/json": {"schema": {"$ref": REF.format(model=model.__name__)}}}}
     doc["responses"] = responses
     return doc
 

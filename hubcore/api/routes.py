@@ -33,6 +33,8 @@ from hubcore.api.models import (
     SitePluginOut,
     SiteQuery,
 )
+from hubcore.billing.api import billing_operations
+from hubcore.calendar.api import calendar_operations
 from hubcore.db import write_transaction
 from hubcore.errors import Invalid, NotFound
 from hubcore.forms import validate
@@ -329,6 +331,8 @@ OPERATIONS: list[Operation] = [
     Operation("GET", f"{_S}/plugins", site_plugin_list, "listSitePlugins",
               "List installed plugins, with whether each is on for this site", "plugins",
               SitePluginOut, many=True, action="site.view"),
+    *billing_operations(),
+    *calendar_operations(),
 ]
 
 

@@ -269,18 +269,20 @@ def printable_lines(invoice: Invoice) -> list[LineItem]:
 
 def sections(lines: Sequence[LineItem], lang: str = "ja") -> list[tuple[str, list[LineItem], int]]:
     """(program label, lines, subtotal) per program, in line order."""
-    host = get_host()
     grouped: dict[str, list[LineItem]] = {}
     for line in lines:
         grouped.setdefault(line.program, []).append(line)
-    out = []
-    for program, items in grouped.items():
-        if program == MANUAL:
-            label = _("Adjustments")
-        else:
-            label = host.plugins[program].meta.label(lang) if program in host.plugins else program
-        out.append((label, items, sum(i.amount for i in items)))
-    return out
+    return [(program_label(program, lang), items, sum(i.amount for i in items))
+            for program, items in grouped.items()]
+
+
+def program_label(program: str, lang: str = "ja") -> str:
+    """The heading of a program's section: its plugin's label, "Adjustments" for lines
+    added by hand, the bare name for a plugin no longer installed."""
+    if program == MANUAL:
+        return _("Adjustments")
+    host = get_host()
+    return host.plugins[program].meta.label(lang) if program in host.plugins else program
 
 
 LINE_FIELDS = [InvoiceLine.invoice, InvoiceLine.position, InvoiceLine.program,
@@ -804,3 +806,85 @@ def overdue(site: Site, today: dt.date | None = None) -> list[Overdue]:
             out.append(Overdue(inv, left[inv.id], (today - inv.due_date).days))
     out.sort(key=lambda o: (o.invoice.due_date, o.invoice.sequence or 0))
     return out
+
+
+# --- what the web pages and the API add ----------------------------------------------
+
+
+def previous_month(site: Site) -> Month:
+    """The month billed by default: the one before today's (billing runs after a month)."""
+    today = site_today(site)
+    return Month(today.year - (today.month == 1), (today.month - 2) % 12 + 1)
+
+
+def review_invoices(site: Site, invoice_ids: Iterable[int]) -> int:
+    """Mark the named drafts of ``site`` reviewed; others (not drafts, or not of this
+    site) are left as they are. Returns how many were marked."""
+    ids = sorted({int(i) for i in invoice_ids})
+    if not ids:
+        return 0
+    with write_transaction():
+        return Invoice.update(status="reviewed", reviewed_at=utcnow()).where(
+            (Invoice.site == site) & Invoice.id.in_(ids) & (Invoice.status == "draft")
+        ).execute()
+
+
+def credit_note_for_lines(invoice: Invoice, line_ids: Iterable[int] = (),
+                          reason: str = "") -> Invoice:
+    """A credit note reversing the chosen lines of ``invoice`` (by InvoiceLine id), or
+    the whole invoice when none are chosen. Ids of another invoice are refused."""
+    wanted = {int(i) for i in line_ids}
+    if not wanted:
+        return create_credit_note(invoice, reason=reason)
+    rows = list(InvoiceLine.select().where((InvoiceLine.invoice == invoice)
+                                           & InvoiceLine.id.in_(sorted(wanted)))
+                .order_by(InvoiceLine.position))
+    if len(rows) != len(wanted):
+        raise Invalid({"lines": _("Choose lines of this invoice.")})
+    lines = [item_of_row(r).negated() for r in rows]
+    if all(li.amount == 0 for li in lines):
+        raise Invalid({"lines": _("The chosen lines are all zero yen: there is nothing to "
+                                  "credit.")})
+    return create_credit_note(invoice, [li for li in lines if li.amount], reason=reason)
+
+
+def invoice_line_rows(invoice: Invoice) -> list[InvoiceLine]:
+    """The stored line rows of an invoice in order (with their ids, for choosing lines)."""
+    return list(InvoiceLine.select().where(InvoiceLine.invoice == invoice)
+                .order_by(InvoiceLine.position))
+
+
+def payer_of_invoice(invoice: Invoice) -> Payer:
+    return Payer.from_key(invoice.payer_key, invoice.payer_name)
+
+
+def get_organisation(site: Site, organisation_id: int | str) -> Organisation:
+    """An organisation of the site's municipality, or NotFound (also for another town's)."""
+    text = str(organisation_id)
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= db.MAX_ID):
+        raise NotFound(organisation_id)
+    found = payer_record(site, Payer("organisation", int(text)))
+    assert isinstance(found, Organisation)
+    return found
+
+
+def payer_invoices(site: Site, payer: Payer) -> list[Invoice]:
+    """Every invoice and credit note of a payer at the site, newest month first."""
+    return list(Invoice.select().where((Invoice.site == site)
+                                       & (Invoice.payer_key == payer.key))
+                .order_by(Invoice.period.desc(), Invoice.kind.desc(), Invoice.id))
+
+
+def payer_payments(site: Site, payer: Payer) -> list[Payment]:
+    return list(Payment.select().where((Payment.site == site) & (Payment.payer_key == payer.key))
+                .order_by(Payment.received_on.desc(), Payment.id.desc()))
+
+
+def invoice_payments(invoice: Invoice) -> list[Payment]:
+    return list(Payment.select().where(Payment.invoice == invoice)
+                .order_by(Payment.received_on, Payment.id))
+
+
+def payment_method_labels() -> dict[str, str]:
+    """Code → translated label of every payment method, in order."""
+    return {m.code: _(m.label) for m in payment_methods()}

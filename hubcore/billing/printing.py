@@ -28,7 +28,7 @@ def number(value) -> str:
     return "" if value is None else f"{value:,}"
 
 
-def invoice_context(invoice: Invoice, lang: str = "ja") -> dict[str, Any]:
+def invoice_context(invoice: Invoice, lang: str = "ja", wareki: bool = False) -> dict[str, Any]:
     site = Site.get_by_id(invoice.site_id)
     lines = ops.printable_lines(invoice)
     corrects = Invoice.get_by_id(invoice.corrects_id) if invoice.corrects_id else None
@@ -44,11 +44,17 @@ def invoice_context(invoice: Invoice, lang: str = "ja") -> dict[str, Any]:
         "NON_TAXABLE": TaxCategory.NON_TAXABLE,
         "yen": yen,
         "number": number,
+        "use_wareki": wareki,  # dates in 和暦 (令和8年…) instead of 2026年…
     }
 
 
-def render_invoice(invoice: Invoice, lang: str = "ja") -> str:
-    """The whole printable document (HTML with its print CSS inline)."""
+def render_invoice(invoice: Invoice, lang: str = "ja", wareki: bool = False,
+                   stylesheet: str | None = None, script: str | None = None,
+                   back_url: str | None = None) -> str:
+    """The whole printable document: HTML with its print CSS inline (for a PDF tool),
+    or linking ``stylesheet`` instead, as a browser page must (the Content-Security-
+    Policy refuses inline styles). ``back_url`` adds a screen-only bar with a link back
+    and a print button (``script`` makes it work); the bar is not printed."""
     from hubcore.web import environment
 
     token = i18n.current_language.set(lang)
@@ -56,6 +62,7 @@ def render_invoice(invoice: Invoice, lang: str = "ja") -> str:
         site = Site.get_by_id(invoice.site_id)
         env = environment(site.theme)
         return env.get_template("billing/invoice_print.html").render(
-            {"lang": lang, **invoice_context(invoice, lang)})
+            {"lang": lang, "stylesheet": stylesheet, "script": script, "back_url": back_url,
+             **invoice_context(invoice, lang, wareki)})
     finally:
         i18n.current_language.reset(token)

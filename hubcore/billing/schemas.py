@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from typing import Literal
 
@@ -83,3 +84,39 @@ class OrganisationIn(BaseModel):
         if error:
             raise ValueError(_(error))
         return registration.normalise(v)
+
+
+# The biggest amount a form or the API takes: far above any hub's bill, far below 2**63.
+MAX_YEN = 100_000_000
+
+
+class AdjustmentIn(BaseModel):
+    """A line added by hand to a draft: a correction, a discount (negative) or an extra."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(title=N_("Description"), min_length=1, max_length=300)
+    amount: int = Field(title=N_("Amount (yen, tax included)"), ge=-MAX_YEN, le=MAX_YEN)
+    tax: Literal["standard", "reduced", "non_taxable"] = Field("standard", title=N_("Tax rate"))
+
+    _text_fields = field_validator("description", mode="before")(_text)
+    _numbers = field_validator("amount", mode="before")(nfkc)
+
+
+class PaymentIn(BaseModel):
+    """Money received, as the invoice page's form and the API take it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: int = Field(title=N_("Amount received (yen)"), ge=-MAX_YEN, le=MAX_YEN,
+                        description="Yen; a part payment is fine, a negative amount is a refund")
+    method: str = Field(title=N_("Payment method"), min_length=1, max_length=40,
+                        description="A code from the payment methods (cash, bank_transfer, "
+                                    "direct_debit or a plugin's)")
+    received_on: dt.date = Field(title=N_("Received on"))
+    reference: str = Field("", title=N_("Reference (transfer name, receipt number)"),
+                           max_length=200)
+    note: str = Field("", title=N_("Note"), max_length=2000)
+
+    _text_fields = field_validator("reference", "note", mode="before")(_text)
+    _numbers = field_validator("amount", "received_on", mode="before")(nfkc)

@@ -19,16 +19,8 @@ from hubcore.sites.models import Site
 Interval = tuple[dt.time, dt.time]
 
 
-def _time(value) -> dt.time:
-    return dt.time.fromisoformat(value) if isinstance(value, str) else value
-
-
 def _param(day: dt.date):
     return day.isoformat() if is_sqlite() else day  # as peewee's DateField stores it
-
-
-def _date(value) -> dt.date:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=32)
@@ -158,25 +150,30 @@ class HoursRules:
 
     @classmethod
     def load(cls, site: Site, room: Room | None, start: dt.date, end: dt.date) -> HoursRules:
-        """Three small indexed queries as plain SQL: this runs inside every booking's
-        write lock, where peewee's query building would be most of the cost."""
+        """One plain query for the three small tables: it runs under every booking's
+        write lock, where peewee's query building and extra round trips would be most
+        of the cost. Values come back as text from both databases."""
         p = database.obj.param
-        rows = database.execute_sql(
-            f"SELECT room_id, weekday, opens, closes FROM opening_hours WHERE site_id = {p} "
-            "ORDER BY weekday, opens", [site.id]).fetchall()
-        own = [r for r in rows if room is not None and r[0] == room.id]
+        sql = ("SELECT 'h', room_id, weekday, CAST(opens AS TEXT), CAST(closes AS TEXT), NULL "
+               f"FROM opening_hours WHERE site_id = {p} "
+               "UNION ALL SELECT 'c', NULL, NULL, CAST(start_date AS TEXT), "
+               f"CAST(end_date AS TEXT), name FROM closed_day WHERE site_id = {p} "
+               f"AND start_date <= {p} AND end_date >= {p} "
+               "UNION ALL SELECT 's', NULL, NULL, NULL, NULL, CAST(holidays_closed AS TEXT) "
+               f"FROM calendar_settings WHERE site_id = {p}")
+        rows = database.execute_sql(sql, [site.id, site.id, _param(end), _param(start),
+                                          site.id]).fetchall()
+        opening = sorted((r for r in rows if r[0] == "h"), key=lambda r: (r[2], r[3]))
+        own = [r for r in opening if room is not None and r[1] == room.id]
         hours: dict[int, list[Interval]] = {}
-        for _room, weekday, opens, closes in own or [r for r in rows if r[0] is None]:
-            hours.setdefault(weekday, []).append((_time(opens), _time(closes)))
-        closed = [ClosedDay(start_date=_date(a), end_date=_date(b), name=n)
-                  for a, b, n in database.execute_sql(
-                      f"SELECT start_date, end_date, name FROM closed_day WHERE site_id = {p} "
-                      f"AND start_date <= {p} AND end_date >= {p}",
-                      [site.id, _param(end), _param(start)])]
-        flag = database.execute_sql(
-            f"SELECT holidays_closed FROM calendar_settings WHERE site_id = {p}",
-            [site.id]).fetchone()
-        return cls(hours, closed, True if flag is None else bool(flag[0]))
+        for _kind, _room, weekday, opens, closes, _x in own or [r for r in opening
+                                                                 if r[1] is None]:
+            hours.setdefault(weekday, []).append((dt.time.fromisoformat(opens),
+                                                  dt.time.fromisoformat(closes)))
+        closed = [ClosedDay(start_date=dt.date.fromisoformat(a), end_date=dt.date.fromisoformat(b),
+                            name=n) for kind, _r, _w, a, b, n in rows if kind == "c"]
+        flag = [r[5] for r in rows if r[0] == "s"]
+        return cls(hours, closed, not flag or flag[0].lower() in ("1", "true", "t"))
 
     def closed_names(self, day: dt.date) -> list[str]:
         return [c.name for c in self.closed if c.start_date <= day <= c.end_date]

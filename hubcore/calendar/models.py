@@ -88,8 +88,13 @@ class Booking(BaseModel):
 
     class Meta:
         table_name = "booking"
-        indexes = ((("site", "uid"), True), (("site", "organiser"), False),
-                   (("room", "expanded_until"), False))
+        indexes = ((("site", "uid"), True), (("site", "organiser"), False))
+
+
+# Series not fully expanded yet, per room: read under the room's lock by every booking.
+# Partial: nearly every booking has none, and a full index would look useless to SQLite.
+Booking.add_index(Booking.index(Booking.room, Booking.expanded_until,
+                                where=Booking.expanded_until.is_null(False)))
 
 
 class BookingOccurrence(BaseModel):
@@ -99,9 +104,12 @@ class BookingOccurrence(BaseModel):
     week-view queries read one indexed table.
     """
 
-    booking = peewee.ForeignKeyField(Booking, backref="occurrence_rows", on_delete="CASCADE")
-    site = peewee.ForeignKeyField(Site, on_delete="RESTRICT")
-    room = peewee.ForeignKeyField(Room, on_delete="RESTRICT")
+    # No single-column indexes: the composite ones below lead with these columns, and
+    # every index costs each of a series' many inserts.
+    booking = peewee.ForeignKeyField(Booking, backref="occurrence_rows", on_delete="CASCADE",
+                                     index=False)
+    site = peewee.ForeignKeyField(Site, on_delete="RESTRICT", index=False)
+    room = peewee.ForeignKeyField(Room, on_delete="RESTRICT", index=False)
     # RECURRENCE-ID: the start the rule gave this occurrence (stays when it is moved).
     recurrence_id = UTCField()
     start_at = UTCField()
@@ -178,6 +186,21 @@ class RoomAdjacency(BaseModel):
         indexes = ((("room_a", "room_b"), True),)
 
 
+class CalendarPeriod(BaseModel):
+    """A named time of day used as the calendar's time labels, e.g. a former school's
+    1限 08:50–09:35. A site without rows shows plain hours."""
+
+    site = peewee.ForeignKeyField(Site, on_delete="CASCADE")
+    position = peewee.SmallIntegerField()
+    name = peewee.CharField(max_length=20)
+    starts = peewee.TimeField()
+    ends = peewee.TimeField()
+
+    class Meta:
+        table_name = "calendar_period"
+        indexes = ((("site", "position"), True),)
+
+
 FEED_KINDS = ("site", "room", "person")
 
 
@@ -198,4 +221,4 @@ class CalendarFeed(BaseModel):
 
 
 MODELS = [Booking, BookingOccurrence, OpeningHours, ClosedDay, CalendarSettings,
-          RoomAdjacency, CalendarFeed]
+          RoomAdjacency, CalendarFeed, CalendarPeriod]

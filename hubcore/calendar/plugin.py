@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from hubcore.calendar import models
 from hubcore.hookspecs import hookimpl
+from hubcore.i18n import N_
+from hubcore.i18n import gettext as _
 from hubcore.migrations import Migrations, create_tables
 from hubcore.plugins import PluginMeta
 
@@ -24,7 +26,10 @@ def register_models():
 
 @hookimpl
 def register_migrations():
-    return Migrations("calendar", [create_tables(*models.MODELS)])
+    # Step 2 added school periods; create_tables is idempotent, so fresh databases that
+    # got the table in step 1 pass step 2 unchanged.
+    return Migrations("calendar", [create_tables(*models.MODELS),
+                                   create_tables(models.CalendarPeriod)])
 
 
 @hookimpl
@@ -39,3 +44,37 @@ def load_demo_data(site, people):
     from hubcore.calendar.demo import load
 
     load(site, people)
+
+
+@hookimpl
+def register_actions():
+    from hubcore.auth.actions import Action
+
+    # Bookings name rooms, times and (optionally) an organiser: not sensitive data.
+    return [
+        Action("calendar.view", N_("See the calendar and its bookings"),
+               ("site_manager", "staff", "viewer", "municipality_admin")),
+        Action("calendar.book", N_("Book rooms; change and cancel bookings"),
+               ("site_manager", "staff")),
+        Action("calendar.override", N_("Book outside opening hours, on closed days and "
+                                       "holidays"), ("site_manager", "municipality_admin")),
+        Action("calendar.manage", N_("Set opening hours, closed days, school periods and "
+                                     "rooms next to each other; manage ICS feeds; import "
+                                     "calendar files"), ("site_manager",)),
+    ]
+
+
+@hookimpl
+def register_routes():
+    from hubcore.calendar.routes import routes
+
+    return routes()
+
+
+@hookimpl
+def navigation_items(site, request):
+    from hubcore.web import NavItem, can, site_url
+
+    if not can(request, "calendar.view", site):
+        return []
+    return [NavItem(_("Calendar"), site_url(site, "calendar"), order=25, key="calendar")]
