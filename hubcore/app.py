@@ -148,9 +148,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     from hubcore.api.routes import api_routes
     from hubcore.audit.routes import audit_routes
     from hubcore.auth.routes import account_routes
+    from hubcore.reports.routes import reports_routes
     from hubcore.sites.routes import index_routes
 
-    guarded = [*index_routes(), *account_routes(), *admin_routes(), *audit_routes()]
+    guarded = [*index_routes(), *account_routes(), *admin_routes(), *audit_routes(),
+               *reports_routes()]
     routes = [
         *[Route(r.path, protect(r.endpoint), methods=r.methods, name=r.name) for r in guarded],
         *api_routes(),
