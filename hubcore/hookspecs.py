@@ -239,3 +239,24 @@ def booking_changed(site, booking, change):
     edit it is called for the shortened series (``"updated"``) and the new one
     (``"created"``).
     """
+
+
+# --- reports (site hooks) ------------------------------------------------------
+
+SITE_HOOKS += ("report_metrics",)
+
+
+@hookspec
+def report_metrics(site, period):
+    """Return this program's figures for ``site`` over ``period`` as a list of
+    ``hubcore.reports.MetricRow``, or ``None``.
+
+    ``period`` is a ``hubcore.reports.Period`` (a month, or a fiscal year April–March;
+    ``period.first`` and ``period.last`` are dates, both included). Each row names the
+    program, a metric key, a value that adds up across sites (a count or an amount,
+    never a ratio: the municipality's report sums the sites' rows), a translated label
+    and optional ``dimensions`` (e.g. ``{"meal": "lunch"}``). Aggregates only: never a
+    person's own data. Person-level figures (unique people, people in two or more
+    programs, mixed-generation sessions) come from the visits a program records with
+    ``hubcore.reports.record_visit``, not from this hook. Keep it to one query.
+    """

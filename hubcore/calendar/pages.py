@@ -6,11 +6,14 @@ Routes (routes.py) parse the request and call these; nothing here writes.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from markupsafe import escape
 from starlette.requests import Request
 
+from hubcore import db
 from hubcore.calendar import hours as hours_mod
 from hubcore.calendar import operations as ops
 from hubcore.calendar import views as v
@@ -22,7 +25,6 @@ from hubcore.i18n import current_language
 from hubcore.i18n import gettext as _
 from hubcore.people.models import Person
 from hubcore.plugins import get_host
-from hubcore.rooms.models import Room
 from hubcore.rooms.operations import list_rooms
 from hubcore.sites.models import Site
 from hubcore.web import can, site_url
@@ -36,6 +38,22 @@ def base_url(site: Site) -> str:
 
 def today(site: Site) -> dt.date:
     return utcnow().astimezone(ops.site_zone(site)).date()
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRow:
+    id: int
+    name: str
+    capacity: int
+
+
+def rooms_of(site: Site) -> list[RoomRow]:
+    """The site's rooms in use, in list_rooms' order; plain SQL because every calendar
+    page needs them and peewee's query building and model objects cost more."""
+    p = db.database.obj.param
+    return [RoomRow(*r) for r in db.database.execute_sql(
+        f"SELECT id, name, capacity FROM room WHERE site_id = {p} AND retired = {p} "
+        "ORDER BY sort_order, name", [site.id, False])]
 
 
 def program_label(name: str) -> str:
@@ -59,7 +77,7 @@ def programs(site: Site) -> list[tuple[str, str]]:
 class Filters:
     """The view's query: date, room, programs; builds links that keep the rest."""
 
-    def __init__(self, request: Request, site: Site, rooms: list[Room]):
+    def __init__(self, request: Request, site: Site, rooms: list[RoomRow]):
         q = request.query_params
         self.site = site
         self.today = today(site)
@@ -85,27 +103,33 @@ class Filters:
 
 
 def _booking_url(site: Site):
-    base = base_url(site)
+    base = str(escape(base_url(site)))  # Entry.html puts these URLs in as they are
+    rids: dict[dt.datetime, str] = {}  # a week repeats the same few times many times
 
     def url(o: ops.Occurrence) -> str:
-        return f"{base}b/{o.booking_id}/?o={v.rid_text(o.recurrence_id)}"
+        rid = rids.get(o.recurrence_id)
+        if rid is None:
+            rid = rids[o.recurrence_id] = v.rid_text(o.recurrence_id)
+        return f"{base}b/{o.booking_id}/?o={rid}"
 
     return url
 
 
 def _slot_url(site: Site, room: int | None):
-    base = base_url(site) + "new/?"
+    base = base_url(site) + "new/?date="
+    fixed = f"&room={room}" if room else ""
 
     def url(col: v.Column, start: dt.datetime, end: dt.datetime) -> str:
-        r = col.room_id or room
-        return (f"{base}date={start:%Y-%m-%d}&start_time={start:%H:%M}&end_time={end:%H:%M}"
-                + (f"&room={r}" if r else ""))
+        r = f"&room={col.room_id}" if col.room_id else fixed
+        return (f"{base}{col.date.isoformat()}"
+                f"&start_time={start.hour:02d}:{start.minute:02d}"
+                f"&end_time={end.hour:02d}:{end.minute:02d}{r}")
 
     return url
 
 
 def _entries(site: Site, start: dt.date, end: dt.date, f: Filters,
-             rooms: list[Room]) -> list[v.Entry]:
+             rooms: list[RoomRow]) -> list[v.Entry]:
     tz = ops.site_zone(site)
     occs = ops.occurrences(site, start, end, room=f.room, programs=f.programs or None)
     extra = ops.extra_entries(site, dt.datetime.combine(start, dt.time(0), tz),
@@ -118,14 +142,24 @@ def _entries(site: Site, start: dt.date, end: dt.date, f: Filters,
     return v.entries_for(occs, extra, names, _booking_url(site), tz)
 
 
-def _common(request: Request, site: Site, view: str, f: Filters, rooms: list[Room],
-            title: str, prev: dt.date, nxt: dt.date) -> dict[str, Any]:
+def _other_sites(request: Request) -> list[Site]:
+    """The sites the user may switch to; none to ask for when their only role is at
+    this site (the common case, spared a query)."""
     from hubcore.sites.operations import list_sites
 
-    sites = list_sites(visible_to=request.state.principal)
+    principal = request.state.principal
+    grants = principal.grants
+    if len(grants) == 1 and grants[0].site_id is not None:
+        return []
+    sites = list_sites(visible_to=principal)
+    return sites if len(sites) > 1 else []
+
+
+def _common(request: Request, site: Site, view: str, f: Filters, rooms: list[RoomRow],
+            title: str, prev: dt.date, nxt: dt.date) -> dict[str, Any]:
     return {
         "nav": "calendar", "view": view, "f": f, "rooms": rooms, "title": title,
-        "programs": programs(site), "sites": sites if len(sites) > 1 else [],
+        "programs": programs(site), "sites": _other_sites(request),
         "prev_url": f.url(view, date=prev), "next_url": f.url(view, date=nxt),
         "today_url": f.url(view, date=f.today),
         "view_urls": {name: f.url(name) for name in VIEWS},
@@ -137,16 +171,15 @@ def _common(request: Request, site: Site, view: str, f: Filters, rooms: list[Roo
 
 def week_context(request: Request) -> dict[str, Any]:
     site = request.state.site
-    rooms = list_rooms(site)
+    rooms = rooms_of(site)
     f = Filters(request, site, rooms)
     first = v.monday(f.date)
     days = [first + dt.timedelta(days=i) for i in range(7)]
     entries = _entries(site, first, first + dt.timedelta(days=7), f, rooms)
     room = next((r for r in rooms if r.id == f.room), None)
-    opening = hours_mod.opening_hours(site, room)
-    grid = v.build_grid(v.day_columns(site, days, f.today), entries,
-                        lambda e, day: day.isoformat(), _slot_url(site, f.room),
-                        v.site_hours_range(opening), ops.site_zone(site), list_periods(site))
+    columns, hours = v.day_columns(site, days, f.today, room)
+    grid = v.build_grid(columns, entries, lambda e, day: day.isoformat(),
+                        _slot_url(site, f.room), hours, ops.site_zone(site), list_periods(site))
     last = days[-1]
     title = f"{v.long_date(first)} – {v.long_date(last)}"
     return {**_common(request, site, "week", f, rooms, title, first - dt.timedelta(days=7),
@@ -156,7 +189,7 @@ def week_context(request: Request) -> dict[str, Any]:
 
 def day_context(request: Request) -> dict[str, Any]:
     site = request.state.site
-    rooms = list_rooms(site)
+    rooms = rooms_of(site)
     f = Filters(request, site, rooms)
     day = f.date
     shown = [r for r in rooms if f.room is None or r.id == f.room]
@@ -180,7 +213,7 @@ def day_context(request: Request) -> dict[str, Any]:
 
 def month_context(request: Request) -> dict[str, Any]:
     site = request.state.site
-    rooms = list_rooms(site)
+    rooms = rooms_of(site)
     f = Filters(request, site, rooms)
     first = f.date.replace(day=1)
     start = v.monday(first)

@@ -12,9 +12,12 @@ of entries, and this runs on every page view.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from hubcore.calendar import hours as hours_mod
 from hubcore.calendar import operations as ops
@@ -29,6 +32,11 @@ MAX_LANES = 12  # more overlapping entries share the last lane (a shareable hall
 DEFAULT_HOURS = (8, 21)
 WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
 WEEKDAYS_JA = "月火水木金土日"
+
+
+@functools.lru_cache(maxsize=256)
+def _escaped(text: str) -> Markup:
+    return escape(text)
 
 
 def weekday_name(day: dt.date) -> str:
@@ -101,6 +109,27 @@ class Entry:
     lane: int = 1
     time: str = ""
 
+    def html(self, show_room: bool) -> str:
+        """The entry in a time grid, as safe HTML (title and room escaped; the rest is
+        ours). Built here, not in the template: a busy week has hundreds, and one
+        f-string each renders several times faster than ten template expressions
+        (docs/benchmarks.md, calendar week page)."""
+        cls = f"ce r-{self.row} s-{self.span} lc-{self.lane}"
+        if self.status != "confirmed":
+            cls += " " + self.status
+        if self.moved:
+            cls += " moved"
+        # Room names come escaped (Markup) from entries_for.
+        room = f" <i>{self.room}</i>" if show_room and self.room else ""
+        text = f"<b>{self.time}</b> {escape(self.title)}{room}"
+        program = _escaped(self.program)
+        if self.href is None:
+            return f'<span class="{cls}" data-plugin="{program}">{text}</span>'
+        if self.booking:  # our own URL: the escaped base, digits and letters
+            return f'<a class="{cls}" data-plugin="{program}" href="{self.href}">{text}</a>'
+        return (f'<a class="{cls}" data-plugin="{program}" href="{escape(self.href)}" '
+                f'hx-boost="false">{text}</a>')
+
 
 @dataclass(slots=True)
 class Cluster:
@@ -125,6 +154,11 @@ class SlotLink:
     label: str  # what a screen reader hears
     href: str
 
+    def html(self) -> str:
+        """Safe HTML: the URL and the label are escaped."""
+        return (f'<a class="slot r-{self.row} s-{self.span}" href="{escape(self.href)}" '
+                f'aria-label="{escape(self.label)}"></a>')
+
 
 @dataclass(slots=True)
 class Column:
@@ -142,6 +176,16 @@ class Column:
     slots: list[SlotLink] = field(default_factory=list)
     pieces: list[Entry] = field(default_factory=list)
 
+    def body_html(self, can_book: bool, show_room: bool) -> Markup:
+        """The column's empty-slot links and its clusters of entries, as one string: the
+        week of 20 rooms has hundreds of them (see Entry.html)."""
+        parts = [s.html() for s in self.slots] if can_book else []
+        for cl in self.clusters:
+            parts.append(f'<div class="cl r-{cl.row} s-{cl.span} ln-{cl.lanes}">')
+            parts.extend(e.html(show_room) for e in cl.entries)
+            parts.append("</div>")
+        return Markup("".join(parts))
+
 
 @dataclass(slots=True)
 class TimeLabel:
@@ -157,16 +201,6 @@ class Grid:
     labels: list[TimeLabel]
     rows: int
     first_minute: int  # minutes after midnight of row 1
-
-
-def _entry_range(pieces: list[tuple[Column, Entry, dt.datetime, dt.datetime]],
-                 lo: int, hi: int) -> tuple[int, int]:
-    for _col, _e, s, e in pieces:
-        start_min = s.hour * 60 + s.minute
-        end_min = (e.hour * 60 + e.minute) or 24 * 60
-        lo = min(lo, start_min // 60 * 60)
-        hi = max(hi, math.ceil(end_min / 60) * 60)
-    return lo, hi
 
 
 def _place(col: Column) -> None:
@@ -213,45 +247,58 @@ def build_grid(columns: list[Column], entries: list[Entry], column_of, slot_href
     """
     by_key = {c.key: c for c in columns}
     days = sorted({c.date for c in columns})
-    raw: list[tuple[Column, Entry, dt.datetime, dt.datetime]] = []
+    # (column, entry, start minute, end minute) of each piece: an entry is cut at
+    # midnight, so one crossing it is in two columns.
+    raw: list[tuple[Column, Entry, int, int]] = []
+    one_day = dt.timedelta(days=1)
     for entry in entries:
         start, end = entry.start, entry.end
         if entry.all_day:
             for day in days:
                 day_start = dt.datetime.combine(day, dt.time(0), start.tzinfo)
-                if start < day_start + dt.timedelta(days=1) and end > day_start:
-                    key = column_of(entry, day)
-                    if key in by_key:
-                        by_key[key].all_day.append(entry)
+                if start < day_start + one_day and end > day_start:
+                    col = by_key.get(column_of(entry, day))
+                    if col is not None:
+                        col.all_day.append(entry)
             continue
         day = start.date()
+        if end.date() == day:  # the usual: within one day
+            col = by_key.get(column_of(entry, day))
+            if col is not None:
+                end_min = end.hour * 60 + end.minute if end.date() == day else 24 * 60
+                raw.append((col, entry, start.hour * 60 + start.minute, end_min))
+            continue
         while True:
             day_start = dt.datetime.combine(day, dt.time(0), start.tzinfo)
-            day_end = day_start + dt.timedelta(days=1)
             if day_start >= end:
                 break
-            key = column_of(entry, day)
-            if key in by_key:
-                s, e = max(start, day_start), min(end, day_end)
+            col = by_key.get(column_of(entry, day))
+            if col is not None:
+                s, e = max(start, day_start), min(end, day_start + one_day)
                 if e > s:
-                    raw.append((by_key[key], entry, s, e))
-            day += dt.timedelta(days=1)
+                    raw.append((col, entry, s.hour * 60 + s.minute,
+                                e.hour * 60 + e.minute if e.date() == s.date() else 24 * 60))
+            day += one_day
     lo, hi = (site_hours or DEFAULT_HOURS)
     lo, hi = lo * 60, hi * 60
     for p in periods:
         lo = min(lo, p.starts.hour * 60)
         hi = max(hi, math.ceil((p.ends.hour * 60 + p.ends.minute) / 60) * 60)
-    lo, hi = _entry_range(raw, lo, hi)
+    if raw:
+        lo = min(lo, min(r[2] for r in raw) // 60 * 60)
+        hi = max(hi, math.ceil(max(r[3] for r in raw) / 60) * 60)
     rows = (hi - lo) // STEP
-    for col, entry, s, e in raw:
-        start_min = s.hour * 60 + s.minute
-        end_min = e.hour * 60 + e.minute if e.date() == s.date() else 24 * 60
+    seen: set[int] = set()
+    for col, entry, start_min, end_min in raw:
         row = (start_min - lo) // STEP + 1
-        span = max(1, math.ceil((end_min - lo) / STEP) + 1 - row)
-        # A piece of its own: an entry crossing midnight is in two columns.
-        col.pieces.append(Entry(entry.title, entry.program, entry.start, entry.end,
-                                entry.room, entry.href, entry.booking, entry.room_id,
-                                False, entry.status, entry.moved, row, span, 1, entry.time))
+        span = max(1, -(-(end_min - lo) // STEP) + 1 - row)
+        if id(entry) in seen:  # its second piece: a copy of its own
+            entry = Entry(entry.title, entry.program, entry.start, entry.end, entry.room,
+                          entry.href, entry.booking, entry.room_id, False, entry.status,
+                          entry.moved, time=entry.time)
+        seen.add(id(entry))
+        entry.row, entry.span = row, span
+        col.pieces.append(entry)
     for col in columns:
         _place(col)
     labels: list[TimeLabel] = []
@@ -269,15 +316,16 @@ def build_grid(columns: list[Column], entries: list[Entry], column_of, slot_href
         slot_times = [((m - lo) // STEP + 1, ROWS_PER_HOUR, dt.time(m // 60),
                        dt.time((m + 60) // 60) if m + 60 < 24 * 60 else dt.time(23, 59))
                       for m in range(lo, hi, 60)]
+    template = _("Book {place} {date} {start}–{end}")
+    times = [(row, span, a, b, hm(a), hm(b)) for row, span, a, b in slot_times]
     for col in columns:
-        for row, span, a, b in slot_times:
+        place = col.label if col.room_id else ""
+        day = long_date(col.date)
+        for row, span, a, b, a_text, b_text in times:
             start = dt.datetime.combine(col.date, a, tz)
             end = dt.datetime.combine(col.date, b, tz)
-            col.slots.append(SlotLink(row, span, start, end,
-                                      _("Book {place} {date} {start}–{end}").format(
-                                          place=col.label if col.room_id else "",
-                                          date=long_date(col.date), start=hm(a), end=hm(b)
-                                      ).replace("  ", " "),
+            label = template.format(place=place, date=day, start=a_text, end=b_text)
+            col.slots.append(SlotLink(row, span, start, end, label.replace("  ", " "),
                                       slot_href(col, start, end)))
     return Grid(columns, labels, rows, lo)
 
@@ -292,29 +340,46 @@ def site_hours_range(opening: dict[int, list[tuple[dt.time, dt.time]]]) -> tuple
     return lo, hi
 
 
-def day_columns(site, days: list[dt.date], today: dt.date) -> list[Column]:
-    """One column per day, with its holiday, closed days and hours."""
-    info = {d.date: d for d in hours_mod.day_info(site, days[0], days[-1])}
+def day_columns(site, days: list[dt.date], today: dt.date, room=None
+                ) -> tuple[list[Column], tuple[int, int] | None]:
+    """One column per day, with its holiday, closed days and the room's (else the
+    site's) hours; and the hours the grid should show. One query for all of it."""
+    rules = hours_mod.HoursRules.load(site, room, days[0], days[-1])
     out = []
     for day in days:
-        i = info[day]
-        out.append(Column(day.isoformat(), day_label(day), day, holiday=i.holiday,
-                          closed_names=i.closed_names, closed=i.closed,
-                          hours=", ".join(f"{hm(o)}–{hm(c)}" for o, c in i.hours),
+        holiday = hours_mod.holiday_name(day)
+        names = rules.closed_names(day)
+        intervals = rules.hours.get(day.weekday(), [])
+        closed = bool(names) or (holiday is not None and rules.holidays_closed) or (
+            bool(rules.hours) and not intervals)
+        out.append(Column(day.isoformat(), day_label(day), day, holiday=holiday,
+                          closed_names=names, closed=closed,
+                          hours=", ".join(f"{hm(o)}–{hm(c)}" for o, c in intervals),
                           today=day == today))
-    return out
+    return out, site_hours_range(rules.hours)
 
 
 def entries_for(occs: list[ops.Occurrence], extra: list[Any], rooms: dict[int, str],
                 booking_url, tz: Any) -> list[Entry]:
-    """Occurrences and plugins' read-only entries (CalendarEntry) as Entry objects."""
-    out = [Entry(o.title, o.program, o.start, o.end, rooms.get(o.room_id, ""),
-                 booking_url(o), True, o.room_id, o.all_day, o.status, o.moved,
-                 time="" if o.all_day else f"{hm(o.start)}–{hm(o.end)}")
-           for o in occs]
+    """Occurrences and plugins' read-only entries (CalendarEntry) as Entry objects.
+
+    Room names are escaped once here (Markup), not once per entry; the times' text
+    is made once per distinct pair: a week repeats the same few times many times."""
+    names = {rid: escape(name) for rid, name in rooms.items()}
+    times: dict[tuple[dt.datetime, dt.datetime], str] = {}
+    out = []
+    for o in occs:
+        text = ""
+        if not o.all_day:
+            text = times.get((o.start, o.end))
+            if text is None:
+                text = times[(o.start, o.end)] = f"{hm(o.start)}–{hm(o.end)}"
+        out.append(Entry(o.title, o.program, o.start, o.end, names.get(o.room_id, ""),
+                         booking_url(o), True, o.room_id, o.all_day, o.status, o.moved,
+                         time=text))
     for x in extra:
         start, end = x.start.astimezone(tz), x.end.astimezone(tz)
-        out.append(Entry(x.title, x.program, start, end, rooms.get(x.room_id, ""), x.url,
+        out.append(Entry(x.title, x.program, start, end, names.get(x.room_id, ""), x.url,
                          False, x.room_id, x.all_day,
                          time="" if x.all_day else f"{hm(start)}–{hm(end)}"))
     if extra:
