@@ -385,7 +385,7 @@ def test_municipal_page_has_charts_tables_and_no_inline_style(world, login_as):
     for name in ("試験 A", "試験 B", "試験"):  # no person's name on an aggregate page
         assert name not in html
     bad = c.get("/m/test-town/reports/?period=2026-13")
-    assert bad.status_code == 200 and "is not a period" in bad.text
+    assert bad.status_code == 200 and "期間ではありません" in bad.text  # Japanese by default
 
 
 def test_site_page_and_csv(world, login_as):
@@ -477,7 +477,7 @@ def test_kpi_targets_edit_and_sheet(world, login_as):
     assert whole["people"].target is None and whole["people"].achieved is None
     kpi = c.get("/m/test-town/reports/kpi.csv?fy=2026")
     lines = list(csv.reader(io.StringIO(kpi.content.decode("utf-8-sig"))))
-    assert ["FY2026", "テスト拠点", "people", "People served", "6", "10", "60.0"] in lines
+    assert ["FY2026", "テスト拠点", "people", "利用者数（実人数）", "6", "10", "60.0"] in lines
 
 
 # --- who may see what ----------------------------------------------------------------------------
