@@ -150,12 +150,10 @@ class Postgres:
 
 def machine() -> str:
     cpu = "?"
-    try:
+    if shutil.which("lscpu"):
         for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
             if line.startswith("Model name"):
                 cpu = line.split(":", 1)[1].strip()
-    except OSError:
-        pass
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
 
 

@@ -205,7 +205,7 @@ class Expansion:
 
 
 class TooManyOccurrences(RuleError):
-    pass
+    """The rule gives more occurrences before the horizon than a booking may have."""
 
 
 def expand(series: Series, bound: dt.datetime, after: dt.datetime | None = None,
