@@ -43,6 +43,8 @@ PATTERNS = {
     ],
 }
 
+HIRE = {"midorino-school": [("多目的室(旧3年1組)", 500)]}  # yen an hour, tax included
+
 ADJACENT = {"midorino-school": [("和室(旧家庭科準備室)", "調理室"),
                                 ("和室(旧家庭科準備室)", "相談室")]}
 
@@ -65,6 +67,15 @@ def load(site, people) -> None:
     for a, b in ADJACENT.get(site.slug, []):
         if a in rooms and b in rooms:
             ops.set_adjacent(site, rooms[a], rooms[b])
+    # The multipurpose room is hired out to residents' groups (room hire is billed).
+    from hubcore.billing.models import Price
+    from hubcore.calendar.hire import PROGRAM, hire_code, set_hourly_price
+
+    for name, yen in HIRE.get(site.slug, []):
+        if name in rooms and not Price.select().where(
+                (Price.site == site) & (Price.program == PROGRAM)
+                & (Price.code == hire_code(rooms[name].id))).exists():
+            set_hourly_price(site, rooms[name], yen, today - dt.timedelta(days=365))
     adults = [p for p in people if (p.age_on(today) or 0) >= 20]
     # Series begin four weeks ago so that the calendar has a little history.
     monday = today - dt.timedelta(days=today.weekday() + 28)

@@ -40,6 +40,14 @@ def register_commands(cli):
 
 
 @hookimpl
+def invoice_lines(site, payer, period):
+    from hubcore.calendar.hire import hire_lines
+
+    return period.memo(f"calendar-hire:{site.id}", lambda: hire_lines(site, period)).get(
+        payer.key, [])
+
+
+@hookimpl
 def load_demo_data(site, people):
     from hubcore.calendar.demo import load
 
