@@ -50,6 +50,25 @@ def add_column(table: str, name: str, field: peewee.Field) -> Step:
     return step
 
 
+def table_hooks(plugin: str, models: Sequence[type[BaseModel]], *later: Step):
+    """The two hookimpls most plugins write: its models, and migrations whose first step
+    creates their tables (``later`` steps follow). In a plugin module::
+
+        register_models, register_migrations = table_hooks("meals", MODELS)
+    """
+    from hubcore.hookspecs import hookimpl
+
+    @hookimpl
+    def register_models():
+        return list(models)
+
+    @hookimpl
+    def register_migrations():
+        return Migrations(plugin, [create_tables(*models), *later])
+
+    return register_models, register_migrations
+
+
 class SchemaVersion(BaseModel):
     plugin = peewee.CharField(primary_key=True, max_length=100)
     version = peewee.IntegerField()

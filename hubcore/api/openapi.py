@@ -19,14 +19,29 @@ from hubcore.api.models import ApiError
 
 REF = "#/components/schemas/{model}"
 
+_ID = {"type": "integer", "minimum": 1}
+
+# Descriptions of path parameters; any other ``<thing>_id`` (a plugin's) is described
+# from its name by path_param().
 PATH_PARAMS: dict[str, dict[str, Any]] = {
     "site": {"schema": {"type": "string"}, "description": "The site's slug"},
-    "room_id": {"schema": {"type": "integer", "minimum": 1}, "description": "A room of the site"},
-    "person_id": {"schema": {"type": "integer", "minimum": 1},
-                  "description": "A person of the site"},
-    "household_id": {"schema": {"type": "integer", "minimum": 1},
-                     "description": "A household of the site"},
+    "room_id": {"schema": _ID, "description": "A room of the site"},
+    "person_id": {"schema": _ID, "description": "A person of the site"},
+    "household_id": {"schema": _ID, "description": "A household of the site"},
+    "booking_id": {"schema": _ID, "description": "A booking of the site"},
+    "invoice_id": {"schema": _ID, "description": "An invoice or credit note of the site"},
+    "payment_id": {"schema": _ID, "description": "A payment at the site"},
 }
+
+
+def path_param(name: str) -> dict[str, Any]:
+    if name in PATH_PARAMS:
+        return PATH_PARAMS[name]
+    if name.endswith("_id"):
+        return {"schema": _ID, "description": f"The id of a {name[:-3].replace('_', ' ')} "
+                                              "of the site"}
+    return {"schema": {"type": "string"}, "description": name.replace("_", " ")}
+
 
 TAGS = [
     {"name": "meta", "description": "This API and its description"},
@@ -35,7 +50,16 @@ TAGS = [
     {"name": "people", "description": "People registered at a site"},
     {"name": "households", "description": "Households (the payers) of a site"},
     {"name": "plugins", "description": "Installed plugins and where they are on"},
+    {"name": "calendar", "description": "Room bookings and their occurrences"},
+    {"name": "billing", "description": "Invoices, credit notes and payments"},
 ]
+
+
+def _tags(operations: list[Operation]) -> list[dict[str, str]]:
+    """The core's tags, then any a plugin's operations use, in order of first use."""
+    known = {t["name"] for t in TAGS}
+    extra = dict.fromkeys(op.tag for op in operations if op.tag not in known)
+    return TAGS + [{"name": t} for t in extra]
 
 DESCRIPTION = """\
 JSON API of hubcore for integrations (the web pages never need it).
@@ -122,7 +146,7 @@ def _operation(op: Operation) -> dict[str, Any]:
                            "tags": [op.tag]}
     if op.description:
         doc["description"] = op.description
-    params = [{"name": p, "in": "path", "required": True, **PATH_PARAMS[p]}
+    params = [{"name": p, "in": "path", "required": True, **path_param(p)}
               for p in op.path_params]
     if op.query is not None:
         params += _query_parameters(op.query)
@@ -174,7 +198,7 @@ def build_document(operations: Iterable[Operation]) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "hubcore API", "version": hubcore.__version__,
                  "description": DESCRIPTION},
-        "tags": TAGS,
+        "tags": _tags(operations),
         "paths": paths,
         "components": {"schemas": _schemas(operations), "responses": RESPONSES,
                        "securitySchemes": {"bearerToken": {

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from hubcore.audit import models
-from hubcore.hookspecs import hookimpl
-from hubcore.migrations import Migrations, create_tables
+from hubcore.migrations import table_hooks
 from hubcore.plugins import PluginMeta
 
 PLUGIN = PluginMeta(
@@ -17,11 +16,4 @@ PLUGIN = PluginMeta(
 )
 
 
-@hookimpl
-def register_models():
-    return models.MODELS
-
-
-@hookimpl
-def register_migrations():
-    return Migrations("audit", [create_tables(*models.MODELS)])
+register_models, register_migrations = table_hooks("audit", models.MODELS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hubcore.auth import models
 from hubcore.hookspecs import hookimpl
-from hubcore.migrations import Migrations, create_tables
+from hubcore.migrations import table_hooks
 from hubcore.plugins import PluginMeta
 
 PLUGIN = PluginMeta(
@@ -17,14 +17,7 @@ PLUGIN = PluginMeta(
 )
 
 
-@hookimpl
-def register_models():
-    return models.MODELS
-
-
-@hookimpl
-def register_migrations():
-    return Migrations("auth", [create_tables(*models.MODELS)])
+register_models, register_migrations = table_hooks("auth", models.MODELS)
 
 
 @hookimpl

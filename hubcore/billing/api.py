@@ -210,23 +210,7 @@ def payment_detail(call: ApiCall) -> PaymentOut:
 # --- the operations ---------------------------------------------------------------------
 
 
-def _describe_path_params() -> None:
-    """Tell the OpenAPI builder about billing's path ids and tag (its tables are the
-    core's; billing adds to them rather than editing them)."""
-    from hubcore.api import openapi
-
-    openapi.PATH_PARAMS.setdefault("invoice_id", {
-        "schema": {"type": "integer", "minimum": 1},
-        "description": "An invoice or credit note of the site"})
-    openapi.PATH_PARAMS.setdefault("payment_id", {
-        "schema": {"type": "integer", "minimum": 1}, "description": "A payment at the site"})
-    if not any(t["name"] == "billing" for t in openapi.TAGS):
-        openapi.TAGS.append({"name": "billing",
-                             "description": "Invoices, credit notes and payments"})
-
-
 def billing_operations() -> list[Operation]:
-    _describe_path_params()
     s = "/sites/{site}"
     return [
         Operation("GET", f"{s}/invoices", invoice_list, "listInvoices",

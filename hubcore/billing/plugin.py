@@ -7,7 +7,7 @@ from hubcore.billing.lines import PaymentMethod
 from hubcore.hookspecs import hookimpl
 from hubcore.i18n import N_
 from hubcore.i18n import gettext as _
-from hubcore.migrations import Migrations, create_tables
+from hubcore.migrations import table_hooks
 from hubcore.plugins import PluginMeta
 
 PLUGIN = PluginMeta(
@@ -20,14 +20,7 @@ PLUGIN = PluginMeta(
 )
 
 
-@hookimpl
-def register_models():
-    return models.MODELS
-
-
-@hookimpl
-def register_migrations():
-    return Migrations("billing", [create_tables(*models.MODELS)])
+register_models, register_migrations = table_hooks("billing", models.MODELS)
 
 
 @hookimpl

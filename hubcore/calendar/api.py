@@ -281,24 +281,11 @@ def occurrence_list(call: ApiCall) -> list[OccurrenceOut]:
 # --- the operations ---------------------------------------------------------------------
 
 
-def _describe() -> None:
-    """Tell the OpenAPI builder about the calendar's path id and tag (the tables are the
-    core's; the calendar adds to them, as billing does)."""
-    from hubcore.api import openapi
-
-    openapi.PATH_PARAMS.setdefault("booking_id", {
-        "schema": {"type": "integer", "minimum": 1}, "description": "A booking of the site"})
-    if not any(t["name"] == "calendar" for t in openapi.TAGS):
-        openapi.TAGS.append({"name": "calendar",
-                             "description": "Room bookings and their occurrences"})
-
-
 CONFLICT = {409: ("The room is taken at some of the times (every conflicting occurrence is "
                   "listed); nothing was saved", ConflictError)}
 
 
 def calendar_operations() -> list[Operation]:
-    _describe()
     s = "/sites/{site}"
     b = f"{s}/bookings/{{booking_id}}"
     return [

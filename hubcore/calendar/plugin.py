@@ -6,7 +6,7 @@ from hubcore.calendar import models
 from hubcore.hookspecs import hookimpl
 from hubcore.i18n import N_
 from hubcore.i18n import gettext as _
-from hubcore.migrations import Migrations, create_tables
+from hubcore.migrations import create_tables, table_hooks
 from hubcore.plugins import PluginMeta
 
 PLUGIN = PluginMeta(
@@ -19,17 +19,10 @@ PLUGIN = PluginMeta(
 )
 
 
-@hookimpl
-def register_models():
-    return models.MODELS
-
-
-@hookimpl
-def register_migrations():
-    # Step 2 added school periods; create_tables is idempotent, so fresh databases that
-    # got the table in step 1 pass step 2 unchanged.
-    return Migrations("calendar", [create_tables(*models.MODELS),
-                                   create_tables(models.CalendarPeriod)])
+# Step 2 added school periods; create_tables is idempotent, so fresh databases that
+# got the table in step 1 pass step 2 unchanged.
+register_models, register_migrations = table_hooks(
+    "calendar", models.MODELS, create_tables(models.CalendarPeriod))
 
 
 @hookimpl

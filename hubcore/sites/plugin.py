@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hubcore.hookspecs import hookimpl
 from hubcore.i18n import gettext as _
-from hubcore.migrations import Migrations, create_tables
+from hubcore.migrations import table_hooks
 from hubcore.plugins import PluginMeta
 from hubcore.sites import models
 from hubcore.web import NavItem, Widget, render_fragment, site_url
@@ -19,14 +19,7 @@ PLUGIN = PluginMeta(
 )
 
 
-@hookimpl
-def register_models():
-    return models.MODELS
-
-
-@hookimpl
-def register_migrations():
-    return Migrations("sites", [create_tables(*models.MODELS)])
+register_models, register_migrations = table_hooks("sites", models.MODELS)
 
 
 @hookimpl
