@@ -1,0 +1,5 @@
+"""Placeholder until this area's pages are written."""
+
+
+def routes() -> list:
+    return []
