@@ -99,6 +99,13 @@ def validate_booking(site, booking, occurrences):
 
 
 @hookimpl
+def plugin_enabled(site):
+    from plugins.childcare.settings import on_enabled
+
+    on_enabled(site)
+
+
+@hookimpl
 def load_demo_data(site, people):
     from plugins.childcare.demo import load_demo_data as load
 

@@ -1,0 +1,5 @@
+"""Placeholder until settings are written."""
+
+
+def on_enabled(site) -> None:
+    return None
