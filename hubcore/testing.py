@@ -133,6 +133,21 @@ def registered(*modules: ModuleType) -> Iterator[None]:
             host.unregister(name)
 
 
+@contextlib.contextmanager
+def without_optional_plugins() -> Iterator[None]:
+    """Take every installed optional plugin (the repository's own programs included) out
+    for a ``with`` block: for tests of the core alone."""
+    host = get_host()
+    optional = {n: host.plugins[n] for n in host.optional_names()}
+    for name in optional:
+        host.unregister(name)
+    try:
+        yield
+    finally:
+        for loaded in optional.values():
+            host.register(loaded.module, source=loaded.source)
+
+
 # --- PostgreSQL throwaway cluster ----------------------------------------------
 
 

@@ -14,7 +14,7 @@ from testplugins import garden
 from hubcore import db
 from hubcore.cli import cli, main
 from hubcore.kana import to_katakana
-from hubcore.testing import registered
+from hubcore.testing import registered, without_optional_plugins
 
 
 @pytest.fixture
@@ -50,34 +50,36 @@ def test_migrate_twice_changes_nothing_the_second_time(run):
 
 
 def test_demo_loads_two_hubs_and_sixty_people_once(run):
-    from hubcore.auth.operations import authenticate
-    from hubcore.demo import DEMO_ACCOUNTS
-    from hubcore.people.models import Household, Person
-    from hubcore.rooms.models import Room
-    from hubcore.sites.models import Site
+    # The core's demo alone: the repository's program plugins add their own people.
+    with without_optional_plugins():
+        from hubcore.auth.operations import authenticate
+        from hubcore.demo import DEMO_ACCOUNTS
+        from hubcore.people.models import Household, Person
+        from hubcore.rooms.models import Room
+        from hubcore.sites.models import Site
 
-    r = run("demo")
-    assert r.exit_code == 0, r.output
-    with db.database.connection_context():
-        # みどり野町's two hubs, and one of its neighbour village to show tenancy.
-        assert Site.select().count() == 3
-        assert Room.select().count() == 11
-        for email, _name, _role, _place, password in DEMO_ACCOUNTS:
-            assert f"{email:<22} {password}" in r.output  # printed for the demo's visitors
-            assert authenticate(email, password).ok, email
-        people = list(Person.select())
-        assert 55 <= len(people) <= 65
-        assert Household.select().count() >= 20
-        ages = {p.age_on(dt.date(2026, 4, 1)) for p in people}
-        assert min(ages) <= 5 and max(ages) >= 75  # all generations
-        for p in people:
-            # フリガナ is katakana and belongs to the kanji name (Faker pairs, not random).
-            assert p.family_name_kana == to_katakana(p.family_name_kana)
-            assert p.household is not None
-    again = run("demo")
-    assert again.exit_code == 0 and "already loaded" in again.output
-    with db.database.connection_context():
-        assert Person.select().count() == len(people)
+        r = run("demo")
+        assert r.exit_code == 0, r.output
+        with db.database.connection_context():
+            # みどり野町's two hubs, and one of its neighbour village to show tenancy.
+            assert Site.select().count() == 3
+            assert Room.select().count() == 11
+            for email, _name, _role, _place, password in DEMO_ACCOUNTS:
+                assert f"{email:<22} {password}" in r.output  # printed for the demo's visitors
+                assert authenticate(email, password).ok, email
+            people = list(Person.select())
+            assert 55 <= len(people) <= 65
+            assert Household.select().count() >= 20
+            ages = {p.age_on(dt.date(2026, 4, 1)) for p in people}
+            assert min(ages) <= 5 and max(ages) >= 75  # all generations
+            for p in people:
+                # フリガナ is katakana and belongs to the kanji name (Faker pairs, not random).
+                assert p.family_name_kana == to_katakana(p.family_name_kana)
+                assert p.household is not None
+        again = run("demo")
+        assert again.exit_code == 0 and "already loaded" in again.output
+        with db.database.connection_context():
+            assert Person.select().count() == len(people)
 
 
 def test_plugins_list_enable_disable(run):

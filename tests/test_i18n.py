@@ -71,3 +71,44 @@ def test_japanese_is_the_default_and_english_the_second():
     assert i18n.pick_language(None, None) == "ja"
     assert i18n.pick_language("en", "ja") == "en"
     assert i18n.pick_language("fr", "en") == "en"
+
+
+# --- the repository's program plugins: each has its own catalogue ----------------------
+
+PLUGIN_DIRS = sorted(p for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists()
+                     and p.name != "__pycache__")
+
+
+def _plugin_extracted(plugin: Path) -> dict[str, str]:
+    found = {}
+    methods = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+        str(plugin), methods, keywords=KEYWORDS,
+        options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+    ):
+        msgid = message[0] if isinstance(message, tuple) else message
+        found.setdefault(msgid, filename)
+    return found
+
+
+def test_every_plugin_message_has_a_japanese_translation():
+    """A plugin's strings are in its own catalogue or the core's; a msgid in both must
+    read the same (the plugin's would win where the core shows it too)."""
+    core = _catalogue()
+    assert PLUGIN_DIRS, "no plugin found under plugins/"
+    for plugin in PLUGIN_DIRS:
+        po = plugin / "locale" / "ja" / "LC_MESSAGES" / "messages.po"
+        with po.open("rb") as f:
+            own = read_po(f, locale="ja")
+        missing, differ = [], []
+        for msgid, where in _plugin_extracted(plugin).items():
+            mine, theirs = own.get(msgid), core.get(msgid)
+            if not ((mine and mine.string) or (theirs and theirs.string)):
+                missing.append(f"{msgid!r} ({where})")
+            elif mine and mine.string and theirs and theirs.string and mine.string != theirs.string:
+                differ.append(f"{msgid!r}: {mine.string!r} ≠ core {theirs.string!r}")
+        assert not missing, f"missing from {po}:\n" + "\n".join(missing)
+        assert not differ, "\n".join(differ)
+        for msg in own:
+            if msg.id and msg.string and isinstance(msg.id, str):
+                assert set(re.findall(r"{\w+}", msg.id)) == set(re.findall(r"{\w+}", msg.string))

@@ -101,7 +101,70 @@ def _records(site) -> dict[str, str]:
         from hubcore_noticeboard.schemas import NoticeIn
 
         out["notice_id"] = notices.create_notice(site, NoticeIn(title="お知らせ")).id
+    if "childcare" in get_host().plugins:
+        out.update(_childcare_session_records(site, room))
+        out.update(_childcare_attendance_records(site, room, household))
+        out.update(_childcare_children_records(site))
     return {k: str(v) for k, v in out.items()}
+
+
+def _childcare_children_records(site) -> dict[str, int]:
+    """A registered school child with a pickup person, an emergency contact and an
+    enrolment (the matrix's empty POSTs are refused with 422: nothing is removed)."""
+    import datetime as dt
+
+    from hubcore.people.operations import create_person_from_parts
+    from plugins.childcare import children
+
+    person = create_person_from_parts(site, family_name="鈴木", given_name="れん",
+                                      family_name_kana="スズキ", given_name_kana="レン",
+                                      birth_date=dt.date(2019, 5, 1))
+    child = children.register_child(site, person)
+    pickup = children.add_pickup(site, child, children.PickupIn(name="鈴木 とし",
+                                                                relation="祖母"))
+    contact = children.add_contact(site, child, children.ContactIn(name="鈴木 とし",
+                                                                   phone="090-1234-5678"))
+    enrolment = children.enrol(site, child, children.EnrolmentIn(
+        first_month=dt.date(2027, 4, 1)))
+    return {"child_id": child.id, "pickup_id": pickup.id, "contact_id": contact.id,
+            "enrolment_id": enrolment.id}
+
+
+def _childcare_session_records(site, room) -> dict[str, int]:
+    """A childcare session (a weekly calendar booking with its kind)."""
+    import datetime as dt
+
+    from plugins.childcare.sessions import create_session
+
+    session = create_session(site, "dropin", {
+        "room": room.id, "title": "一時預かり", "rrule": "FREQ=WEEKLY;COUNT=3",
+        "start": dt.datetime(2027, 6, 9, 9), "end": dt.datetime(2027, 6, 9, 12)})
+    return {"session_id": session.id}
+
+
+def _childcare_attendance_records(site, room, household) -> dict[str, int]:
+    """A child with a drop-in place (in a session of its own) and a stay checked in."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from hubcore.people.operations import create_person_from_parts
+    from plugins.childcare import attendance, reservations
+    from plugins.childcare.models import Child
+    from plugins.childcare.sessions import create_session
+
+    day, tz = dt.date(2027, 6, 10), ZoneInfo("Asia/Tokyo")
+    create_session(site, "dropin", {"room": room.id, "title": "一時預かり",
+                                    "start": dt.datetime(2027, 6, 10, 9),
+                                    "end": dt.datetime(2027, 6, 10, 12)}, override=True)
+    person = create_person_from_parts(site, household=household, family_name="佐藤",
+                                      given_name="はな", family_name_kana="サトウ",
+                                      given_name_kana="ハナ", birth_date=dt.date(2024, 5, 1),
+                                      relationship="子")
+    child = Child.create(site=site, person=person)
+    r = reservations.reserve(site, child, room, day, "09:00", "10:00")
+    stay = attendance.check_in(site, child, room, dt.datetime(2027, 6, 10, 9, tzinfo=tz),
+                               reservation=r)
+    return {"reservation_id": r.id, "attendance_id": stay.id}
 
 
 def _billing_records(site, household) -> dict[str, int]:

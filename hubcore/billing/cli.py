@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from hubcore import db
-from hubcore.errors import NotFound
+from hubcore.errors import Invalid, NotFound
 
 
 def _site(slug: str):
@@ -72,6 +72,8 @@ def run_cmd(site_slug: str, month: str, batch_size: int | None) -> None:
         site = _site(site_slug)
         try:
             result = run_month(site, period, progress=bar, batch_size=batch_size or BATCH_SIZE)
+        except Invalid as exc:
+            raise click.ClickException(" ".join(exc.errors.values())) from None
         finally:
             bar.close()
     click.echo(result.summary())

@@ -122,7 +122,11 @@ def month_run(request: Request) -> Response:
         period = _form_month(request, form)
     except Invalid as exc:
         return _month_refused(request, exc, form)
-    result = run_month(request.state.site, period)
+    try:
+        result = run_month(request.state.site, period)
+    except Invalid as exc:  # a program refused (no price for a day): drafts so far stay, rerun
+        return _month_page(request, period, 422, values=form,
+                           errors={"month": " ".join(exc.errors.values())})
     return _month_page(request, period, result=result)
 
 

@@ -69,6 +69,11 @@ class RatioRule(BaseModel):
     max_age = peewee.IntegerField(null=True)  # inclusive; None: and older
     children_per_staff = peewee.IntegerField()
     valid_from = peewee.DateField()
+    # Rounding and minimum staff of the rule set from ``valid_from`` (the same on each of
+    # its rows), so that a change from a date leaves earlier days as they were.
+    # None: the municipality's ``RatioSettings``.
+    rounding = peewee.CharField(max_length=20, null=True)
+    minimum_staff = peewee.IntegerField(null=True)
 
     class Meta:
         table_name = "childcare_ratio_rule"
@@ -76,7 +81,8 @@ class RatioRule(BaseModel):
 
 
 class RatioSettings(BaseModel):
-    """How a municipality rounds the staff a mixed-age group needs."""
+    """How a municipality rounds the staff a mixed-age group needs on days without a rule
+    set of its own (the national values); a rule set carries its own (``RatioRule``)."""
 
     municipality = peewee.ForeignKeyField(Municipality, unique=True, on_delete="CASCADE")
     rounding = peewee.CharField(max_length=20, default="sum")

@@ -2,7 +2,9 @@
 
 The rules are data a municipality changes (``RatioRule``); where it has none, the
 national values from the domain notes apply (``DEFAULT_RULES``). The staff a mixed-age
-group needs is rounded the way the municipality says (``RatioSettings.rounding``):
+group needs is rounded the way the municipality says: each dated rule set carries its
+rounding and minimum staff (``RatioRule``); ``RatioSettings`` holds them for days under
+the national values:
 
 - ``sum`` (default, the safe rule): ceil(Σ children_in_band / ratio)
 - ``band_ceil``: Σ ceil(children_in_band / ratio) (stricter: each band rounded up)
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -105,34 +107,75 @@ def required_staff(counts: Mapping[Band, int], rounding: str = "sum",
     return max(need, minimum_staff)
 
 
+def band_counts(policy: RatioPolicy, class_ages: Iterable[int | None]) -> dict[Band, int]:
+    """How many of these children fall in each of the policy's bands (every band, in order)."""
+    counts = dict.fromkeys(policy.bands, 0)
+    for age in class_ages:
+        counts[policy.band_of(age)] += 1
+    return counts
+
+
 def staff_needed(policy: RatioPolicy, class_ages: Sequence[int | None]) -> int:
     """Staff needed for children of these class ages under ``policy``."""
-    counts: dict[Band, int] = {}
-    for age in class_ages:
-        b = policy.band_of(age)
-        counts[b] = counts.get(b, 0) + 1
-    return required_staff(counts, policy.rounding, policy.minimum_staff)
+    return required_staff(band_counts(policy, class_ages), policy.rounding,
+                          policy.minimum_staff)
 
 
-def policy_on(municipality: Municipality | int, day: dt.date) -> RatioPolicy:
-    """The municipality's ratio rules that apply on ``day`` (the defaults without any)."""
-    settings = RatioSettings.get_or_none(RatioSettings.municipality == municipality)
-    rounding = settings.rounding if settings else "sum"
-    minimum = settings.minimum_staff if settings else 1
-    start = (RatioRule.select(RatioRule.valid_from)
-             .where((RatioRule.municipality == municipality) & (RatioRule.valid_from <= day))
-             .order_by(RatioRule.valid_from.desc()).limit(1).scalar())
-    if start is not None:
-        rows = (RatioRule.select().where((RatioRule.municipality == municipality)
-                                         & (RatioRule.valid_from == start))
-                .order_by(RatioRule.min_age))
-        bands = tuple(Band(r.min_age, r.max_age, r.children_per_staff) for r in rows)
-        return RatioPolicy(bands, rounding, minimum, True, start)
+def national_bands(day: dt.date) -> tuple[dt.date, tuple[Band, ...]]:
+    """The national values in force on ``day`` and since when."""
     valid_from, bands = DEFAULT_RULES[0]
     for since, rules in DEFAULT_RULES:
         if since <= day:
             valid_from, bands = since, rules
-    return RatioPolicy(bands, rounding, minimum, False, valid_from)
+    return valid_from, bands
+
+
+@dataclass(frozen=True)
+class PolicyBook:
+    """A municipality's rule sets read once (two queries): the policy of any day up to
+    ``upto`` without asking the database again (a month of the ratio report)."""
+
+    rounding: str
+    minimum_staff: int
+    rule_sets: tuple[tuple[dt.date, tuple[Band, ...], str | None, int | None], ...]
+
+    @classmethod
+    def load(cls, municipality: Municipality | int, upto: dt.date | None = None) -> PolicyBook:
+        settings = RatioSettings.get_or_none(RatioSettings.municipality == municipality)
+        q = RatioRule.select().where(RatioRule.municipality == municipality)
+        if upto is not None:
+            q = q.where(RatioRule.valid_from <= upto)
+        grouped: dict[dt.date, list[RatioRule]] = {}
+        for r in q.order_by(RatioRule.valid_from, RatioRule.min_age):
+            grouped.setdefault(r.valid_from, []).append(r)
+        sets = tuple((since, tuple(Band(r.min_age, r.max_age, r.children_per_staff)
+                                   for r in rows), rows[0].rounding, rows[0].minimum_staff)
+                     for since, rows in grouped.items())
+        return cls(settings.rounding if settings else "sum",
+                   settings.minimum_staff if settings else 1, sets)
+
+    def on(self, day: dt.date) -> RatioPolicy:
+        """The policy in force on ``day``: the latest rule set from that day or before,
+        else the national values (with the municipality's rounding)."""
+        found = None
+        for entry in self.rule_sets:
+            if entry[0] <= day:
+                found = entry
+        if found is None:
+            valid_from, bands = national_bands(day)
+            return RatioPolicy(bands, self.rounding, self.minimum_staff, False, valid_from)
+        since, bands, rounding, minimum = found
+        return RatioPolicy(bands, rounding or self.rounding,
+                           self.minimum_staff if minimum is None else minimum, True, since)
+
+    def own(self) -> list[RatioPolicy]:
+        """Every rule set of the municipality's own, oldest first."""
+        return [self.on(entry[0]) for entry in self.rule_sets]
+
+
+def policy_on(municipality: Municipality | int, day: dt.date) -> RatioPolicy:
+    """The municipality's ratio rules that apply on ``day`` (the defaults without any)."""
+    return PolicyBook.load(municipality, upto=day).on(day)
 
 
 def set_rules(municipality: Municipality, valid_from: dt.date, bands: Sequence[Band],
@@ -140,7 +183,8 @@ def set_rules(municipality: Municipality, valid_from: dt.date, bands: Sequence[B
     """Replace the municipality's rules that start on ``valid_from`` (one transaction).
 
     The bands must start at age 0, follow each other without a gap or overlap and end
-    with an open band; every ratio is at least 1.
+    with an open band; every ratio is at least 1. The rounding and minimum staff belong
+    to the rule set: days before ``valid_from`` keep the rules they had.
     """
     errors = check_bands(bands)
     if rounding not in ROUNDING_MODES:
@@ -154,10 +198,8 @@ def set_rules(municipality: Municipality, valid_from: dt.date, bands: Sequence[B
                                  & (RatioRule.valid_from == valid_from)).execute()
         for b in bands:
             RatioRule.create(municipality=municipality, min_age=b.min_age, max_age=b.max_age,
-                             children_per_staff=b.children_per_staff, valid_from=valid_from)
-        s, _created = RatioSettings.get_or_create(municipality=municipality)
-        s.rounding, s.minimum_staff = rounding, minimum_staff
-        s.save()
+                             children_per_staff=b.children_per_staff, valid_from=valid_from,
+                             rounding=rounding, minimum_staff=minimum_staff)
 
 
 def check_bands(bands: Sequence[Band]) -> dict[str, str]:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from hubcore.calendar import operations as cal
-from hubcore.db import write_transaction
+from hubcore.calendar.models import Booking
+from hubcore.db import get_in_site, write_transaction
 from hubcore.errors import Invalid
 from hubcore.i18n import gettext as _
 from hubcore.sites.models import Site
@@ -38,12 +39,21 @@ class Sitting:
     start: dt.datetime  # site's zone
     end: dt.datetime
     capacity: int
+    recurrence_id: dt.datetime | None = None  # the occurrence (cancel "this one")
+    title: str = ""
 
 
 def create_session(site: Site, kind: str, data: dict[str, Any], *,
-                   capacity: int | None = None, override: bool = False):
+                   capacity: int | None = None, override: bool = False,
+                   skip_conflicts: bool = False, skip_closed: bool = False,
+                   uid: str | None = None):
     """Book a session: ``data`` is a calendar ``BookingIn`` (room, title, start, end,
-    rrule…); ``program`` is set to childcare. Returns the ``Session``."""
+    rrule…); ``program`` is set to childcare. Returns the ``Session``.
+
+    Raises what ``create_booking`` raises (Invalid, OutsideHours, BookingConflict; the
+    nap-time rule's refusal is an Invalid under "__all__"); ``skip_*`` and ``uid`` are
+    passed on (the demo books a series around closed days with them).
+    """
     if kind not in SESSION_KINDS:
         raise Invalid({"kind": _("Choose the kind of session.")})
     if capacity is not None and capacity < 1:
@@ -53,10 +63,48 @@ def create_session(site: Site, kind: str, data: dict[str, Any], *,
         with write_transaction():
             booking = cal.create_booking(site, {**data, "program": PROGRAM,
                                                 "loud": bool(data.get("loud")) and kind != NAP},
-                                         override=override)
+                                         override=override, skip_conflicts=skip_conflicts,
+                                         skip_closed=skip_closed, uid=uid)
             return Session.create(site=site, booking=booking, kind=kind, capacity=capacity)
     finally:
         writing_kind.reset(token)
+
+
+def adopt_booking(site: Site, booking: Booking, kind: str,
+                  capacity: int | None = None) -> Session:
+    """Make an existing calendar booking of the site a childcare session of ``kind``
+    (its program becomes childcare; checked again like any change, so a nap next to a
+    loud booking is refused). A booking that is a session already keeps its kind."""
+    if kind not in SESSION_KINDS:
+        raise Invalid({"kind": _("Choose the kind of session.")})
+    booking = cal.get_booking(site, booking.id)  # NotFound for another site's
+    found = Session.get_or_none(Session.booking == booking.id)
+    if found is not None:
+        return found
+    token = writing_kind.set(kind)
+    try:
+        with write_transaction():
+            changes: dict[str, Any] = {"program": PROGRAM}
+            if kind == NAP and booking.loud:
+                changes["loud"] = False
+            booking = cal.update_booking(booking, changes)
+            return Session.create(site=site, booking=booking, kind=kind, capacity=capacity)
+    finally:
+        writing_kind.reset(token)
+
+
+def get_session(site: Site, session_id: Any) -> Session:
+    """The session with this id at ``site``; NotFound for another site's."""
+    return get_in_site(Session, site, session_id)
+
+
+def cancel_session(session: Session, scope: str = "all",
+                   recurrence_id: dt.datetime | None = None) -> Session:
+    """Cancel a session through the calendar: ``scope`` "all" (the series), "this" (one
+    occurrence, ``recurrence_id``) or "following". Reservations stay as they are: staff
+    tell the families and cancel them."""
+    cal.cancel_booking(session.booking, scope=scope, recurrence_id=recurrence_id)
+    return session
 
 
 def sittings(site: Site, start: dt.datetime | dt.date, end: dt.datetime | dt.date,
@@ -75,7 +123,8 @@ def sittings(site: Site, start: dt.datetime | dt.date, end: dt.datetime | dt.dat
         if s is None or (kinds is not None and s.kind not in kinds):
             continue
         cap = s.capacity or room_caps.get(o.room_id) or o.attendance
-        out.append(Sitting(s.id, o.booking_id, s.kind, o.room_id, o.start, o.end, cap))
+        out.append(Sitting(s.id, o.booking_id, s.kind, o.room_id, o.start, o.end, cap,
+                           o.recurrence_id, o.title))
     return out
 
 
