@@ -25,7 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["/s/midorino-school/", "/s/midorino-school/rooms/", "/s/midorino-school/people/",
-         "/api/v1/sites/midorino-school/rooms"]
+         "/api/v1/sites/midorino-school/rooms",
+         # Childcare: the check-in tablet (today's children) and the ratio board.
+         "/s/midorino-school/childcare/tablet/", "/s/midorino-school/childcare/board/"]
 
 
 def free_port() -> int:
@@ -73,6 +75,25 @@ def wrk_args(url: str) -> list[str]:
             continue
         args += ["-H", header]
     return args
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect (e.g. to the log-in page) is an answer of its own
+
+
+def status(url: str) -> int:
+    """The HTTP status of one GET with the same headers wrk sends (redirects not followed)."""
+    import urllib.error
+
+    args = wrk_args(url)
+    headers = dict(a.split(": ", 1) for a in args[1::2])
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(
+                urllib.request.Request(url, headers=headers), timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def wrk(url: str) -> float:
@@ -124,8 +145,11 @@ def main() -> None:
         print("| --- | ---: | ---: | ---: |")
         print(f"| bare Starlette+Jinja2 | {base:.0f} | 1.00 | {median_ms(bare_url + '/'):.2f} |")
         for path in PAGES:
+            code = status(hub_url + path)
+            flag = "" if code == 200 else f" (HTTP {code}, not 200!)"
             rps = wrk(hub_url + path)
-            print(f"| `{path}` | {rps:.0f} | {rps / base:.2f} | {median_ms(hub_url + path):.2f} |")
+            print(f"| `{path}`{flag} | {rps:.0f} | {rps / base:.2f} "
+                  f"| {median_ms(hub_url + path):.2f} |")
         print(f"hubcore worker resident memory after the run: {rss_mb(hub.pid):.0f} MB")
     finally:
         for p in (bare, hub):

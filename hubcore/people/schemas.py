@@ -39,7 +39,9 @@ def _kana(v, label: str):
     return k
 
 
-def _phone(v, label: str):
+def phone_number(v, label: str):
+    """A phone number as written in Japan (half-width, hyphens), or ValueError naming the
+    field ``label``: the rule for every phone field, core's and plugins'."""
     v = nfkc(v)
     if v and not _PHONE.match(v.replace("(", "-").replace(")", "-").replace("--", "-")):
         raise ValueError(_("{label} must be a phone number such as 0263-12-3456.").format(
@@ -89,7 +91,7 @@ class PersonIn(BaseModel):
     @field_validator("phone", "emergency_contact_phone", mode="before")
     @classmethod
     def _phones(cls, v, info: ValidationInfo):
-        return _phone(v, _title(cls, info))
+        return phone_number(v, _title(cls, info))
 
     @field_validator("email", mode="before")
     @classmethod
@@ -127,7 +129,7 @@ class HouseholdIn(BaseModel):
     @field_validator("phone", mode="before")
     @classmethod
     def _phone(cls, v, info: ValidationInfo):
-        return _phone(v, _title(cls, info))
+        return phone_number(v, _title(cls, info))
 
 
 class MemberIn(BaseModel):

@@ -37,6 +37,7 @@ from plugins.childcare.models import (
     StaffAttendance,
 )
 from plugins.childcare.reservations import RESERVABLE, hhmm
+from plugins.childcare.settings import closing_time
 
 VISIT_PROGRAM = "childcare"  # the program name of childcare's visits in the core reports
 
@@ -96,7 +97,7 @@ def site_settings(site: Site, create: bool = False) -> Settings:
 
 def closing_at(site: Site, day: dt.date, settings: Settings | None = None) -> dt.datetime:
     s = settings or site_settings(site)
-    return dt.datetime.combine(day, dt.time.fromisoformat(s.closing_time), site_zone(site))
+    return dt.datetime.combine(day, closing_time(s), site_zone(site))
 
 
 def late_minutes(site: Site, day: dt.date, at: dt.datetime,
@@ -205,13 +206,6 @@ def check_out(site: Site, attendance: Attendance | int, pickup_person_id: int | 
             raise Invalid({"attendance": _("{child} was checked out already.").format(
                 child=child.person.full_name)})
         return Attendance.get_by_id(att.id)
-
-
-def authorised_pickups(child: Child | int) -> list[PickupPerson]:
-    cid = child if isinstance(child, int) else child.id
-    return list(PickupPerson.select()
-                .where((PickupPerson.child == cid) & PickupPerson.active)
-                .order_by(PickupPerson.id))
 
 
 @dataclass

@@ -25,7 +25,7 @@ from hubcore.i18n import N_
 from hubcore.i18n import gettext as _
 from hubcore.people.models import Household, Person, age_on
 from hubcore.people.operations import site_today
-from hubcore.people.schemas import _phone as core_phone  # the core's phone rule, reused
+from hubcore.people.schemas import phone_number as core_phone
 from hubcore.sites.models import Site
 from plugins.childcare.ages import class_age
 from plugins.childcare.models import Child, EmergencyContact, Enrolment, PickupPerson
@@ -361,7 +361,7 @@ def pickup_people(child: Child) -> list[PickupPerson]:
                 .order_by(PickupPerson.active.desc(), PickupPerson.id))
 
 
-def authorised_pickups(child: Child) -> list[PickupPerson]:
+def authorised_pickups(child: Child | int) -> list[PickupPerson]:
     """Who may collect the child now: the active pickup people, in the order added."""
     return list(PickupPerson.select()
                 .where((PickupPerson.child == child) & PickupPerson.active)

@@ -26,6 +26,7 @@ from hubcore.web import can, is_htmx, read_form, redirect, render, site_url
 from plugins.childcare import attendance as att
 from plugins.childcare import reservations as res
 from plugins.childcare import sessions
+from plugins.childcare.children import authorised_pickups
 from plugins.childcare.models import BOOKED, Attendance, CareRoom, Child, Reservation
 
 NAV = "childcare"
@@ -219,7 +220,7 @@ def tablet_checkout_form(request: Request):
 
 
 def _chooser(a: Attendance, error: str = "", name: str = "") -> dict:
-    return {"open_id": a.id, "pickups": att.authorised_pickups(a.child_id),
+    return {"open_id": a.id, "pickups": authorised_pickups(a.child_id),
             "refusal": error, "other_name": name}
 
 
