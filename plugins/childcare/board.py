@@ -12,7 +12,6 @@ range, at once) and works on those rows in memory.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -176,45 +175,93 @@ def room_at(policy: RatioPolicy, room: RoomRef, children: Sequence[Stay],
     return RoomNow(room, bands, sum(1 for s in staff if s.covers(at)), need)
 
 
-def hour_cell(policy: RatioPolicy, room_id: int, start: dt.datetime,
-              children: Sequence[Stay], staff: Sequence[Stay] | None,
-              end: dt.datetime | None = None) -> HourCell | None:
-    """The room from ``start`` for an hour (or to ``end``), judged at every change point;
-    None when nobody was there. ``staff`` None: a forecast, only the staff required."""
-    end = end or start + HOUR
-    kids = [c for c in children if c.overlaps(start, end)]
-    crew = [s for s in staff if s.overlaps(start, end)] if staff is not None else []
-    if not kids and not crew:
-        return None
-    points = {start} | {t for s in itertools.chain(kids, crew) for t in (s.start, s.end)
-                        if start < t < end}
-    peak: tuple[BandCount, ...] = _counts(policy, ())
-    fewest: int | None = None
-    most = 0
-    required = short_by = 0
-    short_at = None
-    for t in sorted(points):
-        bands = _counts(policy, [c.class_age for c in kids if c.covers(t)])
-        total = sum(b.children for b in bands)
-        need = required_staff({b.band: b.children for b in bands}, policy.rounding,
-                              policy.minimum_staff)
-        if total > sum(b.children for b in peak):
-            peak = bands
-        required = max(required, need)
-        if staff is None:
+class _Need:
+    """The staff needed for a count per band, remembered per count (a day repeats the
+    same few counts many times; required_staff works on exact fractions)."""
+
+    def __init__(self, policy: RatioPolicy):
+        self.policy = policy
+        self.index = {b: i for i, b in enumerate(policy.bands)}
+        self._seen: dict[tuple[int, ...], int] = {}
+
+    def __call__(self, counts: tuple[int, ...]) -> int:
+        need = self._seen.get(counts)
+        if need is None:
+            need = self._seen[counts] = required_staff(
+                dict(zip(self.policy.bands, counts, strict=True)), self.policy.rounding,
+                self.policy.minimum_staff)
+        return need
+
+
+def room_cells(policy: RatioPolicy, room_id: int, hours: Sequence[dt.datetime],
+               children: Sequence[Stay], staff: Sequence[Stay] | None,
+               need: _Need | None = None) -> dict[dt.datetime, HourCell]:
+    """The room's cells for ``hours`` (consecutive hour starts) in one sweep over its
+    stays: at each hour start and each arrival or departure the counts per band and the
+    staff present are known, and every such moment is judged. Hours nobody was in are
+    left out. ``staff`` None: a forecast, only the staff required."""
+    if not hours:
+        return {}
+    need = need or _Need(policy)
+    lo, hi = hours[0], hours[-1] + HOUR
+    band_of = [need.index[policy.band_of(c.class_age)] for c in children]
+    events: list[tuple[dt.datetime, int, int]] = []  # (time, +1/-1, band index or -1: staff)
+    for c, band in zip(children, band_of, strict=True):
+        events += ((c.start, 1, band), (c.end, -1, band))
+    for s in staff or ():
+        events += ((s.start, 1, -1), (s.end, -1, -1))
+    events.sort(key=lambda e: e[0])
+    points = sorted({*hours, *(t for t, _step, _b in events if lo < t < hi)})
+    counts = [0] * len(policy.bands)
+    present = 0
+    acc: dict[int, dict] = {}
+    i = 0
+    for t in points:
+        while i < len(events) and events[i][0] <= t:  # stays are [start, end)
+            _t, step, band = events[i]
+            if band < 0:
+                present += step
+            else:
+                counts[band] += step
+            i += 1
+        total = sum(counts)
+        if not total and not present:
             continue
-        present = sum(1 for s in crew if s.covers(t))
-        most = max(most, present)
+        key = tuple(counts)
+        required = need(key)
+        h = int((t - lo) // HOUR)
+        a = acc.get(h)
+        if a is None:
+            a = acc[h] = {"peak": key, "peak_n": total, "required": required, "fewest": None,
+                          "most": present, "short_by": 0, "short_at": None}
+        elif total > a["peak_n"]:
+            a["peak"], a["peak_n"] = key, total
+        a["required"] = max(a["required"], required)
+        a["most"] = max(a["most"], present)
         if total:
-            fewest = present if fewest is None else min(fewest, present)
-        if need - present > short_by:
-            short_by = need - present
-        if need > present and short_at is None:
-            short_at = t.astimezone(start.tzinfo)  # stays are UTC; show the hour's zone
-    if staff is None:
-        return HourCell(room_id, start, peak, None, required)
-    return HourCell(room_id, start, peak, most if fewest is None else fewest, required,
-                    short_by, short_at, most)
+            a["fewest"] = present if a["fewest"] is None else min(a["fewest"], present)
+        if staff is not None and required - present > a["short_by"]:
+            a["short_by"] = required - present
+            if a["short_at"] is None:
+                a["short_at"] = t.astimezone(hours[0].tzinfo)  # stays are UTC
+    out = {}
+    for h, a in acc.items():
+        start = hours[h]
+        bands = tuple(BandCount(b, n) for b, n in zip(policy.bands, a["peak"], strict=True))
+        if staff is None:
+            out[start] = HourCell(room_id, start, bands, None, a["required"])
+        else:
+            fewest = a["most"] if a["fewest"] is None else a["fewest"]
+            out[start] = HourCell(room_id, start, bands, fewest, a["required"], a["short_by"],
+                                  a["short_at"], a["most"])
+    return out
+
+
+def hour_cell(policy: RatioPolicy, room_id: int, start: dt.datetime,
+              children: Sequence[Stay], staff: Sequence[Stay] | None) -> HourCell | None:
+    """The room from ``start`` for an hour, judged at every change point; None when
+    nobody was there. ``staff`` None: a forecast, only the staff required."""
+    return room_cells(policy, room_id, [start], children, staff).get(start)
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -319,13 +366,12 @@ def _grid(site: Site, day: dt.date, policy: RatioPolicy, children: list[Stay],
     hours = _hours(day, tz, [(s.start, s.end) for s in everyone]
                    + [(s.start, s.end) for s in sittings])
     kids, crew = _by_room(children), _by_room(staff or [])
+    need = _Need(policy)
     cells = {}
     for room in rooms:
-        for h in hours:
-            c = hour_cell(policy, room.id, h, kids.get(room.id, []),
-                          None if staff is None else crew.get(room.id, []))
-            if c is not None:
-                cells[(room.id, h)] = c
+        for h, c in room_cells(policy, room.id, hours, kids.get(room.id, []),
+                               None if staff is None else crew.get(room.id, []), need).items():
+            cells[(room.id, h)] = c
     return Grid(day, policy, rooms, hours, cells, forecast=staff is None)
 
 
@@ -431,13 +477,16 @@ def ratio_summary(site: Site, first: dt.date, last: dt.date,
     children = child_stays(site, first, last, now)
     staff = staff_stays(site, first, last, now)
     present = met = 0
+    needs: dict[RatioPolicy, _Need] = {}  # per policy: its remembered counts
     for day, kids in children.items():
         policy = book.on(day)
+        need = needs.get(policy) or needs.setdefault(policy, _Need(policy))
         crew = _by_room(staff.get(day, []))
         for room_id, room_kids in _by_room(kids).items():
-            for h in _hours(day, tz, [(k.start, k.end) for k in room_kids]):
-                cell = hour_cell(policy, room_id, h, room_kids, crew.get(room_id, []))
-                if cell is None or not cell.children:
+            hours = _hours(day, tz, [(k.start, k.end) for k in room_kids])
+            cells = room_cells(policy, room_id, hours, room_kids, crew.get(room_id, []), need)
+            for cell in cells.values():
+                if not cell.children:
                     continue  # an hour between two stays: nobody to look after
                 present += 1
                 met += cell.met
