@@ -240,3 +240,26 @@ def test_rerun_of_the_month_is_idempotent(cc_site):
     inv = Invoice.get(Invoice.household == household)
     assert inv.total == 1900 + 300 + 500
     assert len(line_items(inv)) == 3
+
+
+def test_a_missing_price_is_a_message_on_the_billing_page_and_in_the_cli(cc_site, client,
+                                                                          database, tmp_path,
+                                                                          monkeypatch):
+    """The core's month run shows a program's refusal (no price for a day) as the month
+    field's message, and the CLI as one line; nothing is billed for that payer."""
+    from click.testing import CliRunner
+
+    from hubcore.billing.cli import billing as billing_cli
+
+    child = make_child(cc_site, dt.date(2023, 6, 1))
+    stay(cc_site, child, D, "09:00", "12:00")
+    Price.delete().where((Price.site == cc_site) & (Price.code == "dropin_half_1")).execute()
+    page = client.post("/s/test-site/billing/run/?lang=en", data={"month": "2026-05"})
+    assert page.status_code == 422
+    assert "dropin_half_1" in page.text and "2026-05-12" in page.text
+    assert not Invoice.select().where(
+        Invoice.payer_key == f"household:{child.person.household_id}").exists()
+    monkeypatch.setenv("DATABASE_URL", database)
+    monkeypatch.setenv("HUBCORE_INSTANCE", str(tmp_path / "inst"))
+    r = CliRunner().invoke(billing_cli, ["run", "--site", "test-site", "--month", "2026-05"])
+    assert r.exit_code == 1 and "dropin_half_1" in r.output and "Traceback" not in r.output
