@@ -104,28 +104,6 @@ class StatusIn(BaseModel):
     active: bool = Field(title=N_("Status"))
 
 
-class PickupIn(BaseModel):
-    """A pickup person: a member of the child's household (``person_id``) or a named
-    outsider (name and relation required)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    person_id: int | None = Field(None, title=N_("Household member"), ge=1, le=MAX_ID)
-    name: str = Field("", title=N_("Name"), max_length=100)
-    relation: str = Field("", title=N_("Relation to the child"), max_length=30)
-    note: str = Field("", title=N_("How to recognise them"), max_length=200)
-    phone: str = Field("", title=N_("Phone"), max_length=20)
-
-    _names = field_validator("name", "relation", mode="before")(lambda v: _clean(v))
-    _note = field_validator("note", mode="before")(lambda v: _strip(v))
-    _id = field_validator("person_id", mode="before")(lambda v: nfkc(v))
-
-    @field_validator("phone", mode="before")
-    @classmethod
-    def _phone(cls, v, info: ValidationInfo):
-        return core_phone(v, _title(cls, info))
-
-
 class PickupChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -141,6 +119,14 @@ class PickupChangeIn(BaseModel):
     @classmethod
     def _phone(cls, v, info: ValidationInfo):
         return core_phone(v, _title(cls, info))
+
+
+class PickupIn(PickupChangeIn):
+    """A new pickup person: a household member (``person_id``) or a named outsider."""
+
+    person_id: int | None = Field(None, title=N_("Household member"), ge=1, le=MAX_ID)
+
+    _id = field_validator("person_id", mode="before")(lambda v: nfkc(v))
 
 
 class ContactIn(BaseModel):
