@@ -3,7 +3,9 @@
 A check-in records a core visit (``hubcore.reports.record_visit``) in the same
 transaction; a check-out records who collected the child, who must be one of the
 child's active pickup people (anyone else is refused and nothing is saved), and how
-many minutes after the site's closing time it happened (billed as a late fee).
+many minutes after the site's closing time it happened (billed as a late fee). A
+walk-in (a child with no reservation) books a place from now and checks in on it, both
+or neither.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from plugins.childcare.models import (
     Staff,
     StaffAttendance,
 )
-from plugins.childcare.reservations import RESERVABLE, hhmm
+from plugins.childcare.reservations import RESERVABLE, hhmm, reserve
 from plugins.childcare.settings import closing_time
 
 VISIT_PROGRAM = "childcare"  # the program name of childcare's visits in the core reports
@@ -206,6 +208,68 @@ def check_out(site: Site, attendance: Attendance | int, pickup_person_id: int | 
             raise Invalid({"attendance": _("{child} was checked out already.").format(
                 child=child.person.full_name)})
         return Attendance.get_by_id(att.id)
+
+
+def dropin_now(site: Site, room_id: int, at: dt.datetime) -> sessions.Sitting | None:
+    """The drop-in session running in the room at ``at`` (its start included, its end
+    not), if any."""
+    for s in sessions.sittings(site, at, at + dt.timedelta(minutes=1), room_id=room_id,
+                               kinds=(DROPIN,)):
+        if s.start <= at < s.end:
+            return s
+    return None
+
+
+def walk_in(site: Site, child: Child | int, room: Room | int, at: dt.datetime | None = None,
+            until: dt.time | dt.datetime | str | None = None, lunch: bool = False,
+            snack: bool = False) -> Attendance:
+    """A child with no reservation arrives at drop-in care: book a place from now (to the
+    minute) until ``until`` (default: the end of the drop-in session running now in the
+    room) and check the child in on it, in one transaction.
+
+    The place is reserved with ``waitlist=False``, so a full session refuses with the
+    reservation's message. Any refusal — the reservation's, or the check-in's (the child
+    is in already) — rolls both back: nothing is saved.
+    """
+    at = _now(at)
+    day = _day(site, at)
+    start = at.astimezone(site_zone(site)).replace(second=0, microsecond=0)
+    with write_transaction():
+        # The child, then the room: check_in's lock order, so a walk-in and a check-in of
+        # the same child never wait on each other crosswise. reserve and check_in below
+        # nest as savepoints and find both locks already held.
+        child_row = _child(site, child, lock=True)
+        room_row = _room(site, room)
+        if until is None:
+            sitting = dropin_now(site, room_row.id, start)
+            if sitting is None:
+                raise Invalid({"room_id": _("{room} has no drop-in session running now.")
+                               .format(room=room_row.name)})
+            until = sitting.end
+        place = reserve(site, child_row, room_row.id, day, start, until, lunch=lunch,
+                        snack=snack, program=DROPIN, waitlist=False, now=at)
+        return check_in(site, child_row, room_row, at=at, reservation=place)
+
+
+def walk_in_choices(site: Site, at: dt.datetime | None = None
+                    ) -> tuple[list[Child], list[tuple[Room, list[sessions.Sitting]]]]:
+    """What the walk-in form offers: active children not in right now (in kana order),
+    and rooms with a drop-in session running now or later today, with those sittings."""
+    at = _now(at)
+    day = _day(site, at)
+    inside = (Attendance.select(Attendance.child)
+              .where((Attendance.site == site) & (Attendance.day == day)
+                     & Attendance.checked_out_at.is_null()))
+    children = list(Child.select(Child, Person).join(Person)
+                    .where((Child.site == site) & Child.active & Child.id.not_in(inside))
+                    .order_by(Person.kana_key, Child.id))
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), site_zone(site))
+    by_room: dict[int, list[sessions.Sitting]] = {}
+    for s in sessions.sittings(site, at, midnight, kinds=(DROPIN,)):
+        by_room.setdefault(s.room_id, []).append(s)
+    rooms = {r.id: r for r in Room.select().where(Room.id.in_(list(by_room) or [0]))}
+    order = sorted(by_room, key=lambda i: (rooms[i].sort_order, rooms[i].name, i))
+    return children, [(rooms[i], sorted(by_room[i], key=lambda s: s.start)) for i in order]
 
 
 @dataclass

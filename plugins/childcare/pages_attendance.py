@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,7 +19,8 @@ from hubcore.auth import requires
 from hubcore.calendar.operations import site_zone
 from hubcore.db import get_in_site
 from hubcore.errors import Invalid
-from hubcore.forms import validate
+from hubcore.forms import nfkc, validate
+from hubcore.i18n import N_
 from hubcore.i18n import gettext as _
 from hubcore.people.models import Person
 from hubcore.rooms.models import Room
@@ -177,8 +179,10 @@ def _children_ctx(request: Request, **extra) -> dict:
     site = request.state.site
     today = res.site_today(site)
     settings = att.site_settings(site)
+    walkin_children, walkin_rooms = att.walk_in_choices(site)
     return {"entries": att.expected_today(site, today), "closing": settings.closing_time,
-            "waitlisted": res.waitlist_count(site, today), **extra}
+            "waitlisted": res.waitlist_count(site, today), "walkin_children": walkin_children,
+            "walkin_rooms": walkin_rooms, **extra}
 
 
 def _children(request: Request, status: int = 200, **extra) -> Response:
@@ -210,6 +214,51 @@ def tablet_checkin(request: Request):
         return _children(request, 422, error=" ".join(exc.errors.values()))
     message = _("{child} checked in at {time}.").format(child=a.child.person.full_name,
                                                         time=res.hhmm(site, a.checked_in_at))
+    return _after_post(request, ("tablet",), lambda: _children(request, message=message))
+
+
+class WalkInIn(BaseModel):
+    """The tablet's walk-in form: a child with no reservation arrives at drop-in care."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    child_id: int = Field(title=N_("Child"), gt=0, lt=2**63)
+    room_id: int = Field(title=N_("Room"), gt=0, lt=2**63)
+    until: dt.time | None = Field(None, title=N_("End time"))
+    lunch: bool = Field(False, title=N_("Lunch"))
+    snack: bool = Field(False, title=N_("Snack"))
+
+    @field_validator("child_id", "room_id", "until", mode="before")
+    @classmethod
+    def _half_width(cls, v):
+        return nfkc(v)
+
+    @field_validator("lunch", "snack", mode="before")
+    @classmethod
+    def _checkbox(cls, v):
+        return True if v == "on" else v
+
+
+WALKIN_FIELDS = ("child_id", "room_id", "until")
+
+
+@requires("childcare.attend")
+def tablet_walkin(request: Request):
+    site = request.state.site
+    form = read_form(request)
+    try:
+        data = validate(WalkInIn, form)
+        a = att.walk_in(site, data.child_id, data.room_id, until=data.until,
+                        lunch=data.lunch, snack=data.snack)
+    except Invalid as exc:
+        # Fields of the form by their input; the rest (the session is full, another
+        # place clashes, the end is wrong) above the form. Nothing was saved.
+        errors = {("until" if k == "end" else k): v for k, v in exc.errors.items()}
+        general = " ".join(v for k, v in errors.items() if k not in WALKIN_FIELDS)
+        return _children(request, 422, values=form, errors=errors, walkin_error=general)
+    message = _("{child} checked in at {time} (walk-in, until {until}).").format(
+        child=a.child.person.full_name, time=res.hhmm(site, a.checked_in_at),
+        until=res.hhmm(site, a.reservation.end_at))
     return _after_post(request, ("tablet",), lambda: _children(request, message=message))
 
 
@@ -360,6 +409,7 @@ def routes() -> list[Route]:
               methods=["POST"], name="reservation_cancel"),
         Route("/tablet/", tablet, methods=["GET"], name="tablet"),
         Route("/tablet/checkin/", tablet_checkin, methods=["POST"], name="checkin"),
+        Route("/tablet/walkin/", tablet_walkin, methods=["POST"], name="walkin"),
         Route("/tablet/checkout/{attendance_id:int}/", tablet_checkout_form, methods=["GET"],
               name="checkout_form"),
         Route("/tablet/checkout/{attendance_id:int}/", tablet_checkout, methods=["POST"],
