@@ -59,6 +59,7 @@ rerun, report) for each database after the timings.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import datetime as dt
 import io
@@ -551,13 +552,11 @@ def run(url: str, repeat: int, profile: str | None) -> dict:
 
 def machine() -> str:
     cpu = "?"
-    try:
+    with contextlib.suppress(OSError):  # no /proc (not Linux): lscpu below, or unknown
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
     if cpu == "?" and shutil.which("lscpu"):
         for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
             if line.startswith("Model name"):
