@@ -67,6 +67,12 @@ def _stay(db_url: str, child_id: int):
         db.database.obj.close_all()
 
 
+def _settled(page: Page) -> None:
+    """Wait until htmx has finished its requests, swaps and settling."""
+    page.wait_for_function("() => document.querySelectorAll('.htmx-request, .htmx-swapping, "
+                           ".htmx-settling, .htmx-added').length === 0")
+
+
 def test_tablet_check_in_refused_pickup_and_check_out(live_server, db_url, page: Page,
                                                        tmp_path):
     data = _booked_child(db_url)
@@ -85,7 +91,10 @@ def test_tablet_check_in_refused_pickup_and_check_out(live_server, db_url, page:
     expect(card).to_have_attribute("data-state", "in")
     expect(page.locator("#tablet-message")).to_contain_text(str(data["name"]))
 
-    # Check out: the chooser shows the authorised people with how to recognise them.
+    # Check out: the chooser shows the authorised people with how to recognise them. (A
+    # tap before htmx has processed the swapped-in card follows the link as a plain page,
+    # which works too, but this test is about the screen without reloads: let it settle.)
+    _settled(page)
     card.locator("a.tablet-button").click()
     chooser = page.locator("#pickup")
     expect(chooser).to_be_visible()
@@ -95,6 +104,7 @@ def test_tablet_check_in_refused_pickup_and_check_out(live_server, db_url, page:
 
     # Someone else: refused on screen in red, and the child is still in.
     page.locator("#other-name").fill("知らない 人")
+    _settled(page)
     page.locator("#pickup-other").click()
     refusal = page.locator("#pickup-refusal")
     expect(refusal).to_be_visible()
@@ -108,6 +118,7 @@ def test_tablet_check_in_refused_pickup_and_check_out(live_server, db_url, page:
     page.screenshot(path=str(tmp_path / "refused.png"), full_page=True)
 
     # An authorised person: out, with who collected the child.
+    _settled(page)
     page.locator(f'button[data-pickup="{data["mother"]}"]').click()
     expect(card).to_have_attribute("data-state", "out")
     expect(card).to_contain_text("佐藤 みどり")
