@@ -226,6 +226,14 @@ def site_url(site, *parts: str) -> str:
     return "/s/" + "/".join([site.slug, *[str(p).strip("/") for p in parts if p != ""]]) + "/"
 
 
+def writes_on_read(view):
+    """Mark a GET view that writes, e.g. logs a sensitive read (``sensitive_read``) or
+    shows panels that may: on SQLite it then runs in the thread pool like a POST, so a
+    wait for the write lock never holds up the event loop."""
+    view.writes_on_read = True
+    return view
+
+
 def sync_endpoint(view):
     """A Starlette endpoint for a plain ``def`` view that uses the database.
 
@@ -233,14 +241,15 @@ def sync_endpoint(view):
     lock and take about a millisecond, and the thread-pool hop with its GIL contention
     halved throughput under load (docs/benchmarks.md). Writes, which may wait for the
     write lock, and everything on PostgreSQL, where each query is a network round trip,
-    run in the thread pool as Starlette would.
+    run in the thread pool as Starlette would; so do GET views marked ``writes_on_read``.
     """
 
     @functools.wraps(view)
     async def endpoint(request: Request):
         from hubcore import db
 
-        if request.method in ("GET", "HEAD") and db.is_sqlite():
+        if (request.method in ("GET", "HEAD") and db.is_sqlite()
+                and not getattr(view, "writes_on_read", False)):
             return view(request)
         return await run_in_threadpool(view, request)
 

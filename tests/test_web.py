@@ -77,3 +77,32 @@ def test_healthz_is_503_when_the_database_does_not_answer(tmp_path, monkeypatch)
         assert r.status_code == 503 and r.json()["status"] == "error"
     finally:
         db.database.obj.close_all()
+
+
+def test_a_get_that_writes_runs_in_the_thread_pool_on_sqlite(database):
+    """SQLite reads run inline on the event loop; a GET marked ``writes_on_read`` (it logs
+    a sensitive read) runs in the thread pool, so waiting for the write lock never holds
+    up the loop. On PostgreSQL every view runs in the pool."""
+    import threading
+
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from hubcore import db
+    from hubcore.web import sync_endpoint, writes_on_read
+
+    def where(request):
+        return PlainTextResponse(threading.current_thread().name)
+
+    def logs(request):
+        return where(request)
+
+    app = Starlette(routes=[Route("/read", sync_endpoint(where)),
+                            Route("/logs", sync_endpoint(writes_on_read(logs)))])
+    with TestClient(app) as c:
+        loop = c.portal.call(lambda: threading.current_thread().name)
+        read, logged = c.get("/read").text, c.get("/logs").text
+    assert logged != loop
+    assert (read == loop) is db.is_sqlite()

@@ -17,7 +17,7 @@ from hubcore.people import operations as ops
 from hubcore.people.models import Household, Person
 from hubcore.people.schemas import HouseholdIn, MemberIn, PersonIn
 from hubcore.sites.models import Site
-from hubcore.web import is_htmx, read_form, redirect, render, site_url
+from hubcore.web import is_htmx, read_form, redirect, render, site_url, writes_on_read
 
 PAGE_SIZE = 50
 
@@ -110,6 +110,7 @@ def person_new(request: Request) -> Response:
 
 
 @requires("people.view")
+@writes_on_read  # plugins' panels log sensitive reads (allergies, care level)
 def person_detail(request: Request) -> Response:
     site = request.state.site
     person = ops.get_person(site, request.path_params["person_id"])

@@ -23,7 +23,17 @@ from hubcore.i18n import gettext as _
 from hubcore.people.models import Person
 from hubcore.people.operations import get_person, site_today
 from hubcore.sites.models import Site
-from hubcore.web import Widget, can, is_htmx, read_form, redirect, render, render_fragment, site_url
+from hubcore.web import (
+    Widget,
+    can,
+    is_htmx,
+    read_form,
+    redirect,
+    render,
+    render_fragment,
+    site_url,
+    writes_on_read,
+)
 from plugins.childcare import children as ops
 from plugins.childcare.ages import class_age
 from plugins.childcare.models import Child
@@ -155,6 +165,7 @@ def _detail_context(request: Request, child: Child, section: str | None = None,
 
 
 @requires(VIEW)
+@writes_on_read  # the health section logs a sensitive read
 def child_detail(request: Request) -> Response:
     child = ops.get_child(request.state.site, request.path_params["child_id"])
     return render(request, "childcare/children_detail.html", _detail_context(request, child))

@@ -26,7 +26,7 @@ from hubcore.forms import nfkc
 from hubcore.i18n import N_
 from hubcore.i18n import gettext as _
 from hubcore.people.models import Household
-from hubcore.web import read_form, redirect, render, site_url
+from hubcore.web import read_form, redirect, render, site_url, writes_on_read
 from plugins.childcare import relief
 from plugins.childcare import settings as ops
 
@@ -190,6 +190,7 @@ def _shift(period: Month, months: int) -> Month:
 
 
 @requires("childcare.relief")
+@writes_on_read  # each household's bracket shown is a logged sensitive read
 def relief_page(request: Request) -> Response:
     return _relief_page(request)
 
@@ -216,6 +217,7 @@ def relief_end(request: Request) -> Response:
 
 
 @requires("childcare.relief")
+@writes_on_read
 def relief_csv(request: Request) -> Response:
     site = request.state.site
     try:
