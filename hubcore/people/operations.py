@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
 import peewee
 
@@ -16,6 +15,7 @@ from hubcore.i18n import gettext as _
 from hubcore.people.models import Household, Person, age_on
 from hubcore.people.schemas import HouseholdIn, HouseholdOut, MemberIn, PersonIn, PersonOut
 from hubcore.sites.models import Site
+from hubcore.sites.operations import site_today  # noqa: F401  (ops.site_today)
 
 # The rows of the 五十音 table, as [start, end) ranges of the plain-kana sort key.
 KANA_ROWS = [("ア", "ア", "カ"), ("カ", "カ", "サ"), ("サ", "サ", "タ"), ("タ", "タ", "ナ"),
@@ -24,11 +24,6 @@ KANA_ROWS = [("ア", "ア", "カ"), ("カ", "カ", "サ"), ("サ", "サ", "タ")
 AGE_BANDS = [(0, 5), (6, 12), (13, 18), (19, 64), (65, 74), (75, None)]
 # 続柄 offered as suggestions in forms; stored as typed, so any other word is fine too.
 RELATIONSHIPS = ["世帯主", "配偶者", "子", "父", "母", "祖父", "祖母", "孫", "兄弟姉妹", "同居人"]
-
-
-def site_today(site: Site) -> dt.date:
-    """Today where the site is (a UTC server's date would turn at 09:00 in Japan)."""
-    return dt.datetime.now(ZoneInfo(site.timezone or "Asia/Tokyo")).date()
 
 
 def _primary(text: str) -> str:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from hubcore.audit.operations import record
 from hubcore.db import database, write_transaction
 from hubcore.errors import NotFound
 from hubcore.plugins import PluginError, SiteHooks, get_host
 from hubcore.sites.models import Municipality, MunicipalityPlugin, Site, SitePlugin
+
+
+def site_today(site: Site) -> dt.date:
+    """Today where the site is (a UTC server's date would turn at 09:00 in Japan)."""
+    return dt.datetime.now(ZoneInfo(site.timezone or "Asia/Tokyo")).date()
 
 
 def get_site(slug: str) -> Site:

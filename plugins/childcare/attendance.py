@@ -39,7 +39,7 @@ from plugins.childcare.models import (
     StaffAttendance,
 )
 from plugins.childcare.reservations import RESERVABLE, hhmm, reserve
-from plugins.childcare.settings import closing_time
+from plugins.childcare.settings import closing_time, get_settings
 
 VISIT_PROGRAM = "childcare"  # the program name of childcare's visits in the core reports
 
@@ -89,11 +89,9 @@ def session_key(program: str, room_id: int, day: dt.date) -> str:
 # --- settings --------------------------------------------------------------------
 
 
-def site_settings(site: Site, create: bool = False) -> Settings:
-    """The site's childcare settings; unsaved defaults where none are stored yet, unless
-    ``create`` (inside a write) stores them."""
-    if create:
-        return Settings.get_or_create(site=site)[0]
+def site_settings(site: Site) -> Settings:
+    """The site's childcare settings, or unsaved defaults where none are stored (a read
+    never writes; ``settings.get_settings`` stores them inside a write)."""
     return Settings.get_or_none(Settings.site == site) or Settings(site=site)
 
 
@@ -199,7 +197,7 @@ def check_out(site: Site, attendance: Attendance | int, pickup_person_id: int | 
         if at < att.checked_in_at:
             raise Invalid({"at": _("The check-out cannot be before the check-in ({time}).")
                            .format(time=hhmm(site, att.checked_in_at))})
-        late = late_minutes(site, att.day, at, site_settings(site, create=True))
+        late = late_minutes(site, att.day, at, get_settings(site))
         changed = (Attendance.update(checked_out_at=at, picked_up_by=pickup.id,
                                      picked_up_name=pickup.name, late_minutes=late)
                    .where((Attendance.id == att.id) & Attendance.checked_out_at.is_null())

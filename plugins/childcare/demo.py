@@ -68,6 +68,7 @@ from plugins.childcare.models import (
     Staff,
     StaffAttendance,
 )
+from plugins.childcare.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +239,7 @@ class Demo:
             ReliefBracket.get_or_create(municipality=site.municipality_id, code=code,
                                         valid_from=BRACKETS_FROM,
                                         defaults={"label": label, "amount": yen})
-        Settings.get_or_create(site=site)  # settings.get_settings later
+        get_settings(site)
         Settings.update(closing_time=hub.closing_time, price_shape=hub.price_shape,
                         relief_mode=hub.relief_mode, relief_payer=payer,
                         sibling_discount_percent=hub.sibling_discount).where(

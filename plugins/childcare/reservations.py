@@ -26,6 +26,7 @@ from hubcore.i18n import gettext as _
 from hubcore.people.models import Person
 from hubcore.rooms.models import Room
 from hubcore.sites.models import Site
+from hubcore.sites.operations import site_today  # noqa: F401  (res.site_today)
 from plugins.childcare import sessions
 from plugins.childcare.models import (
     AFTERSCHOOL,
@@ -89,10 +90,6 @@ def _local(site: Site, value: dt.datetime) -> dt.datetime:
 
 def hhmm(site: Site, value: dt.datetime) -> str:
     return _local(site, value).strftime("%H:%M")
-
-
-def site_today(site: Site, now: dt.datetime | None = None) -> dt.date:
-    return (now or utcnow()).astimezone(site_zone(site)).date()
 
 
 # --- counting --------------------------------------------------------------------
@@ -240,9 +237,13 @@ def _promote(site: Site, room_id: int, day: dt.date) -> list[Reservation]:
                .where((Reservation.room == room_id) & (Reservation.day == day)
                       & (Reservation.status == WAITLISTED))
                .order_by(Reservation.requested_at, Reservation.id))
-    for w in list(waiting):
-        sitting = sessions.sitting_covering(site, room_id, w.start_at, w.end_at,
-                                            kinds=(w.program,))
+    waiting = list(waiting)
+    # The room's sessions of the day, read once for the whole waitlist.
+    day_sittings = sessions.sittings(site, day, day + dt.timedelta(days=1),
+                                     room_id=room_id) if waiting else []
+    for w in waiting:
+        sitting = next((s for s in day_sittings if s.kind == w.program
+                        and s.start <= w.start_at and w.end_at <= s.end), None)
         if sitting is None or not _fits(room_id, day, w.start_at, w.end_at, sitting.capacity):
             continue
         Reservation.update(status=BOOKED).where(Reservation.id == w.id).execute()
